@@ -1,0 +1,62 @@
+"""The ``accord`` command line: a thin Typer app.
+
+Each area registers its commands from its own module (``policy``, ``ledger``, ``service``). This module
+turns an :class:`~accord.errors.AccordError` into a message on stderr and its exit code: never a
+traceback for bad input.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+from accord.cli import ledger as _ledger
+from accord.cli import policy as _policy
+from accord.cli import service as _service
+from accord.errors import AccordError
+
+app = typer.Typer(
+    name="accord",
+    help="Accord: decide cross-border data transfers against rule packs, with a verifiable record.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+_policy.register(app)
+_ledger.register(app)
+_service.register(app)
+
+_err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; return the exit code instead of raising ``SystemExit`` (handy in tests)."""
+    try:
+        app(args=argv, prog_name="accord", standalone_mode=False)
+    except AccordError as exc:
+        _err.print(f"[bold red]error[/]: {exc.render()}", markup=True)
+        return exc.exit_code
+    except typer.Exit as exc:
+        return int(exc.exit_code or 0)
+    except SystemExit as exc:
+        return int(exc.code or 0) if not isinstance(exc.code, str) else 2
+    except KeyboardInterrupt:
+        _err.print("interrupted")
+        return 130
+    except Exception as exc:  # click's usage errors and the like
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show(file=sys.stderr)
+            return 2
+        if isinstance(exc, click.exceptions.Abort):
+            return 1
+        raise
+    return 0
+
+
+def _entry() -> None:  # pragma: no cover - console script
+    sys.exit(main())

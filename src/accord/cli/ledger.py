@@ -1,0 +1,10 @@
+"""``accord`` commands for the ledger area."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add this area's commands to the root app."""
+    del app
