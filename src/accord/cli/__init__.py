@@ -25,6 +25,16 @@ app = typer.Typer(
     add_completion=False,
 )
 
+
+
+@app.command("version")
+def version() -> None:
+    """Print Accord's version."""
+    from accord import __version__
+
+    typer.echo(__version__)
+
+
 _policy.register(app)
 _ledger.register(app)
 _service.register(app)
