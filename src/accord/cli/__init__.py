@@ -56,14 +56,14 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         _err.print("interrupted")
         return 130
-    except Exception as exc:  # click's usage errors and the like
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show(file=sys.stderr)
-            return 2
-        if isinstance(exc, click.exceptions.Abort):
-            return 1
+    except typer.Abort:
+        return 1
+    except Exception as exc:
+        # Usage errors from the (vendored) click layer: print the usage message, exit 2.
+        show = getattr(exc, "show", None)
+        if callable(show) and isinstance(getattr(exc, "exit_code", None), int):
+            show(file=sys.stderr)
+            return int(exc.exit_code)  # type: ignore[attr-defined]
         raise
     return 0
 
