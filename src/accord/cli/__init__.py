@@ -13,7 +13,9 @@ import typer
 from rich.console import Console
 
 from accord.cli import ledger as _ledger
+from accord.cli import odrl as _odrl
 from accord.cli import policy as _policy
+from accord.cli import regimes as _regimes
 from accord.cli import service as _service
 from accord.errors import AccordError
 
@@ -26,7 +28,6 @@ app = typer.Typer(
 )
 
 
-
 @app.command("version")
 def version() -> None:
     """Print Accord's version."""
@@ -36,8 +37,10 @@ def version() -> None:
 
 
 _policy.register(app)
+_regimes.register(app)
 _ledger.register(app)
 _service.register(app)
+_odrl.register(app)
 
 _err = Console(stderr=True, highlight=False, soft_wrap=True)
 

@@ -1,10 +1,385 @@
-"""``accord`` commands for the service area."""
+"""``accord`` commands for the service area: ``serve``, ``demo``, ``db``, ``users``, ``orgs``,
+``tokens``."""
 
 from __future__ import annotations
 
+import json
+from typing import Annotated, Any
+
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from accord.errors import Diagnostic, InputError
+
+_out = Console(highlight=False, soft_wrap=True)
+
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        help="SQLite file or database URL (default: env ACCORD_DATABASE_URL, else accord.db).",
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+db_app = typer.Typer(help="Manage the database schema.", no_args_is_help=True)
+users_app = typer.Typer(help="Manage users.", no_args_is_help=True)
+orgs_app = typer.Typer(help="Manage organisations.", no_args_is_help=True)
+tokens_app = typer.Typer(help="Manage API tokens.", no_args_is_help=True)
+
+
+def _service(db: str | None, *, migrate: bool = True, **overrides: Any) -> Any:
+    from accord.service import Service
+    from accord.settings import Settings
+
+    return Service(Settings.from_env(database_url=db, **overrides), migrate=migrate)
+
+
+def _print_rows(rows: list[dict[str, Any]], columns: list[str], as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2, default=str))
+        return
+    table = Table(*columns)
+    for row in rows:
+        table.add_row(*("" if row.get(c) is None else str(row.get(c)) for c in columns))
+    _out.print(table)
+
+
+def _role(value: str) -> Any:
+    from accord.storage.accounts import parse_role
+
+    return parse_role(value, path="--role")
+
+
+def _org_ref(value: str | None) -> int | str | None:
+    if value is None:
+        return None
+    return int(value) if value.isdigit() else value
+
+
+# ------------------------------------------------------------------ serve / demo
+
+
+def _run(app: Any, host: str, port: int) -> None:
+    import uvicorn
+
+    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)
+
+
+def serve(
+    db: DbOption = None,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535)] = 8000,
+) -> None:
+    """Migrate the database and serve the web app and the API (uvicorn)."""
+    from accord.settings import Settings
+    from accord.web.app import create_app
+
+    settings = Settings.from_env(database_url=db)
+    app = create_app(settings)
+    _out.print(f"Accord on http://{host}:{port}/  (API docs: /docs, OpenAPI: /openapi.json)")
+    _run(app, host, port)
+
+
+def demo(
+    db: Annotated[
+        str, typer.Option("--db", help="SQLite file or database URL for the demo world.")
+    ] = "accord-demo.db",
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535)] = 8000,
+    decisions: Annotated[
+        int, typer.Option(help="Decisions to record when seeding.", min=0, max=100_000)
+    ] = 300,
+    serve_: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve after seeding.")] = True,
+) -> None:
+    """Seed a demo world (idempotent), print the sign-ins, and serve on 127.0.0.1:8000."""
+    from accord import demo as demo_world
+    from accord.service import Service
+    from accord.settings import Settings
+    from accord.web.app import create_app
+
+    settings = Settings.from_env(database_url=db)
+    service = Service(settings)
+    world = demo_world.seed(service, decisions=decisions)
+    state = "seeded" if world.created else "reused"
+    _out.print(f"Demo database {state}: {settings.database_url} ({world.decisions} decisions)")
+    table = Table("email", "role", "organisation", "password", title="Demo sign-ins")
+    for user in world.users:
+        table.add_row(user.email, user.role, user.org or "", user.password)
+    _out.print(table)
+    _out.print(f"Open http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
+    if serve_:
+        _run(create_app(settings, service=service), host, port)
+    else:
+        service.close()
+
+
+# ------------------------------------------------------------------ db
+
+
+@db_app.command("upgrade")
+def db_upgrade(db: DbOption = None) -> None:
+    """Apply every migration (idempotent)."""
+    from accord.settings import Settings
+    from accord.storage.db import Database
+    from accord.storage.migrate import upgrade
+
+    settings = Settings.from_env(database_url=db)
+    database = Database(settings.database_url)
+    try:
+        revision = upgrade(database.write_engine)
+    finally:
+        database.dispose()
+    typer.echo(f"database at revision {revision}")
+
+
+@db_app.command("current")
+def db_current(db: DbOption = None) -> None:
+    """Print the database's migration revision (and the newest one shipped)."""
+    from accord.settings import Settings
+    from accord.storage.db import Database
+    from accord.storage.migrate import current, head
+
+    settings = Settings.from_env(database_url=db)
+    database = Database(settings.database_url)
+    try:
+        typer.echo(f"current: {current(database.read_engine) or 'none'}  head: {head()}")
+    finally:
+        database.dispose()
+
+
+# ------------------------------------------------------------------ orgs
+
+
+@orgs_app.command("create")
+def orgs_create(
+    name: Annotated[str, typer.Argument(help="Organisation name.")],
+    country: Annotated[str, typer.Option(help="ISO 3166-1 alpha-2 country code.")],
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Add an organisation."""
+    from accord.service import OPERATOR
+
+    service = _service(db)
+    try:
+        row = service.create_org(OPERATOR, name=name, country=country)
+    finally:
+        service.close()
+    _print_rows([row], ["id", "name", "country"], as_json)
+
+
+@orgs_app.command("list")
+def orgs_list(db: DbOption = None, as_json: JsonOption = False) -> None:
+    """List organisations."""
+    from accord.service import OPERATOR
+
+    service = _service(db)
+    try:
+        rows = service.list_orgs(OPERATOR)
+    finally:
+        service.close()
+    _print_rows(rows, ["id", "name", "country", "created_at"], as_json)
+
+
+# ------------------------------------------------------------------ users
+
+
+def _password(password: str | None, prompt: bool) -> str | None:
+    if prompt:
+        value: str = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+        return value
+    return password
+
+
+@users_app.command("create")
+def users_create(
+    email: Annotated[str, typer.Argument(help="Email address (the sign-in name).")],
+    role: Annotated[str, typer.Option(help="admin | regulator | auditor | member.")],
+    org: Annotated[
+        str | None, typer.Option(help="Organisation id or name (required for members).")
+    ] = None,
+    password: Annotated[str | None, typer.Option(help="Password (at least 8 characters).")] = None,
+    prompt_password: Annotated[
+        bool, typer.Option("--prompt-password", help="Ask for the password.")
+    ] = False,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Add a user."""
+    from accord.service import OPERATOR
+
+    service = _service(db)
+    try:
+        row = service.create_user(
+            OPERATOR,
+            email=email,
+            role=_role(role),
+            org=_org_ref(org),
+            password=_password(password, prompt_password),
+        )
+    finally:
+        service.close()
+    _print_rows([row], ["id", "email", "role", "org_id"], as_json)
+
+
+@users_app.command("list")
+def users_list(db: DbOption = None, as_json: JsonOption = False) -> None:
+    """List users."""
+    from accord.service import OPERATOR
+
+    service = _service(db)
+    try:
+        rows = service.list_users(OPERATOR)
+    finally:
+        service.close()
+    _print_rows(rows, ["id", "email", "role", "org_id", "active", "has_password"], as_json)
+
+
+@users_app.command("set-role")
+def users_set_role(
+    user: Annotated[str, typer.Argument(help="User email or id.")],
+    role: Annotated[str, typer.Argument(help="admin | regulator | auditor | member.")],
+    db: DbOption = None,
+) -> None:
+    """Change a user's role."""
+    from accord.service import OPERATOR
+
+    service = _service(db)
+    try:
+        row = service.set_role(OPERATOR, _org_ref(user) or user, _role(role))
+    finally:
+        service.close()
+    typer.echo(f"{row['email']} is now {row['role']}")
+
+
+@users_app.command("set-password")
+def users_set_password(
+    user: Annotated[str, typer.Argument(help="User email or id.")],
+    password: Annotated[str | None, typer.Option(help="The new password.")] = None,
+    prompt_password: Annotated[
+        bool, typer.Option("--prompt-password", help="Ask for the password.")
+    ] = False,
+    db: DbOption = None,
+) -> None:
+    """Set a user's password."""
+    from accord.service import OPERATOR
+
+    value = _password(password, prompt_password)
+    if value is None:
+        raise InputError(
+            "no password given",
+            [Diagnostic("missing", path="--password", hint="or use --prompt-password")],
+        )
+    service = _service(db)
+    try:
+        service.set_password(OPERATOR, _org_ref(user) or user, value)
+    finally:
+        service.close()
+    typer.echo("password set")
+
+
+@users_app.command("disable")
+def users_disable(
+    user: Annotated[str, typer.Argument(help="User email or id.")], db: DbOption = None
+) -> None:
+    """Disable a user: its sessions and tokens stop working."""
+    from accord.service import OPERATOR
+
+    service = _service(db)
+    try:
+        row = service.set_active(OPERATOR, _org_ref(user) or user, False)
+    finally:
+        service.close()
+    typer.echo(f"{row['email']} disabled")
+
+
+@users_app.command("enable")
+def users_enable(
+    user: Annotated[str, typer.Argument(help="User email or id.")], db: DbOption = None
+) -> None:
+    """Enable a disabled user."""
+    from accord.service import OPERATOR
+
+    service = _service(db)
+    try:
+        row = service.set_active(OPERATOR, _org_ref(user) or user, True)
+    finally:
+        service.close()
+    typer.echo(f"{row['email']} enabled")
+
+
+# ------------------------------------------------------------------ tokens
+
+
+@tokens_app.command("create")
+def tokens_create(
+    user: Annotated[str, typer.Argument(help="User email or id.")],
+    name: Annotated[str, typer.Option(help="What the token is for.")] = "cli",
+    scope: Annotated[
+        list[str] | None, typer.Option("--scope", help="read or write (repeatable).")
+    ] = None,
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Create an API token; its secret is printed once and never stored."""
+    from accord.service import OPERATOR
+
+    service = _service(db)
+    try:
+        row, secret = service.issue_token(
+            OPERATOR,
+            user=_org_ref(user) or user,
+            name=name,
+            scopes=tuple(scope) if scope else ("read", "write"),
+        )
+    finally:
+        service.close()
+    if as_json:
+        typer.echo(json.dumps(row | {"token": secret}, indent=2))
+    else:
+        _out.print(f"token {row['id']} for {row['user']} ({', '.join(row['scopes'])}):")
+        typer.echo(secret)
+        _out.print("Keep it now: it is not stored and cannot be shown again.")
+
+
+@tokens_app.command("list")
+def tokens_list(db: DbOption = None, as_json: JsonOption = False) -> None:
+    """List every token (prefixes only)."""
+    from accord.service import OPERATOR
+
+    service = _service(db)
+    try:
+        rows = service.list_tokens(OPERATOR, all_users=True)
+    finally:
+        service.close()
+    _print_rows(
+        rows, ["id", "user", "name", "prefix", "scopes", "last_used_at", "revoked_at"], as_json
+    )
+
+
+@tokens_app.command("revoke")
+def tokens_revoke(
+    token_id: Annotated[int, typer.Argument(help="Token id (see `accord tokens list`).")],
+    db: DbOption = None,
+) -> None:
+    """Revoke a token."""
+    from accord.service import OPERATOR
+
+    service = _service(db)
+    try:
+        row = service.revoke_token(OPERATOR, token_id)
+    finally:
+        service.close()
+    typer.echo(f"token {row['id']} ({row['prefix']}…) revoked")
 
 
 def register(app: typer.Typer) -> None:
     """Add this area's commands to the root app."""
-    del app
+    app.command("serve")(serve)
+    app.command("demo")(demo)
+    app.add_typer(db_app, name="db")
+    app.add_typer(users_app, name="users")
+    app.add_typer(orgs_app, name="orgs")
+    app.add_typer(tokens_app, name="tokens")

@@ -1,0 +1,1208 @@
+"""Compile packs once, decide many transfers: constraint trees → closures, rules → indexes.
+
+Each constraint is compiled once into a closure ``ev(view) -> True | False | None`` (``None`` is
+*unknown*, Kleene logic). A per-decision :class:`_View` reads facts from the transfer lazily and
+caches the costly ones (sets, certifications). Each pack indexes its rules by a discriminating fact
+(the one its rules most often pin with ``eq``/``isAnyOf``, typically ``transaction``) so a decision
+evaluates only rules that can hold. The semantics are those of docs/pack-language.md, "How a pack
+decides"; :func:`accord.policy.decide.decide` is a thin wrapper around :class:`Engine`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import operator
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from accord.policy import _vocab
+from accord.policy.ast import (
+    Atomic,
+    Confidence,
+    Constraint,
+    Logical,
+    LogicalOp,
+    Operator,
+    Pack,
+    PackDefault,
+    Rule,
+    RuleKind,
+    ThresholdRef,
+    Value,
+)
+from accord.policy.decision import (
+    STRICTNESS,
+    Decision,
+    Effect,
+    Obligation,
+    Outcome,
+    PackStatus,
+    Reason,
+    Recognition,
+    RuleError,
+)
+from accord.policy.transfer import SUBJECTS_PREFIX, Transfer, fact_spec
+
+__all__ = ["Engine", "compile_constraint", "compile_packs"]
+
+Tri = bool | None
+Ev = Callable[["_View"], Tri]
+CERTS = "importer.certifications"
+
+
+class CompileError(Exception):
+    """A constraint that cannot be compiled (the validator reports these as located errors)."""
+
+
+# -- the per-decision fact view -------------------------------------------------------------------
+
+
+class _View:
+    """Facts of one transfer on one day, read lazily and cached."""
+
+    __slots__ = ("cache", "cert_refs", "on", "t")
+
+    def __init__(self, transfer: Transfer, on: dt.date) -> None:
+        self.t = transfer
+        self.on = on
+        self.cache: dict[str, Any] = {}
+        self.cert_refs: set[str] = set()
+
+    def certs(self) -> tuple[frozenset[str], frozenset[str], tuple[Any, ...]] | None:
+        """(schemes that count, schemes that might count, recognitions used), or unknown."""
+        cache = self.cache
+        if CERTS in cache:
+            hit: tuple[frozenset[str], frozenset[str], tuple[Any, ...]] | None = cache[CERTS]
+            return hit
+        hit = _assess_certs(self.t.importer.certifications, self.on)
+        cache[CERTS] = hit
+        return hit
+
+
+def _assess_certs(
+    certs: Sequence[Any] | None, on: dt.date
+) -> tuple[frozenset[str], frozenset[str], tuple[Any, ...]] | None:
+    if certs is None:
+        return None
+    try:
+        registry: Any = importlib.import_module("accord.vocab.certifications")
+    except ImportError:  # pragma: no cover - the registry ships with the package
+        registry = None
+    assess = getattr(registry, "assess", None)
+    if assess is not None:
+        result = assess(certs, on)
+        return frozenset(result.effective), frozenset(result.unknown), tuple(result.recognitions)
+    effective_schemes = getattr(registry, "effective_schemes", None)
+    if effective_schemes is not None:  # pragma: no cover - older registry API
+        schemes, recs = effective_schemes(certs, on)
+        maybe = frozenset(c.scheme for c in certs if str(c.status) == "unknown")
+        return frozenset(schemes), maybe - frozenset(schemes), tuple(recs)
+    active = frozenset(  # pragma: no cover - no registry at all
+        c.scheme
+        for c in certs
+        if str(c.status) == "active" and (c.valid_until is None or c.valid_until >= on)
+    )
+    maybe = frozenset(c.scheme for c in certs if str(c.status) == "unknown")  # pragma: no cover
+    return active, maybe - active, ()  # pragma: no cover
+
+
+def _attr_getter(path: str) -> Callable[[_View], Any]:
+    get = operator.attrgetter(path)
+    return lambda v: get(v.t)
+
+
+def _set_getter(path: str) -> Callable[[_View], frozenset[Any] | None]:
+    raw = _attr_getter(path)
+
+    def get(v: _View) -> frozenset[Any] | None:
+        cache = v.cache
+        if path in cache:
+            return cache[path]  # type: ignore[no-any-return]
+        value = raw(v)
+        out = None if value is None else frozenset(value)
+        cache[path] = out
+        return out
+
+    return get
+
+
+def _subjects_getter(category: str) -> Callable[[_View], int | None]:
+    def get(v: _View) -> int | None:
+        data = v.t.data
+        subjects = data.subjects
+        if subjects is not None:
+            count = subjects.get(category)
+            if count is not None:
+                return count
+            below = [n for k, n in subjects.items() if _vocab.is_a(k, category)]
+            if below:
+                return max(below)
+        cats = data.categories
+        if cats is not None and not any(_vocab.is_a(c, category) for c in cats):
+            return 0  # the category is not transferred at all
+        return None
+
+    return get
+
+
+def _intra_group(v: _View) -> bool | None:
+    a, b = v.t.exporter.group, v.t.importer.group
+    if a is None or b is None:
+        return None
+    return a == b
+
+
+def _date_fact(v: _View) -> dt.date:
+    return v.t.date or v.on
+
+
+def _scalar_getter(path: str) -> Callable[[_View], Any]:
+    if path.startswith(SUBJECTS_PREFIX):
+        return _subjects_getter(path[len(SUBJECTS_PREFIX) :])
+    if path == "intra_group":
+        return _intra_group
+    if path == "date":
+        return _date_fact
+    return _attr_getter(path)
+
+
+# -- constraints ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CNode:
+    """A compiled constraint: ``ev`` and what is needed to explain an unknown or false result."""
+
+    ev: Ev
+    source: Constraint
+    children: tuple[CNode, ...] = ()
+    fact: str | None = None
+    getter: Callable[[_View], Any] | None = None
+
+    def unknowns(self, view: _View) -> set[str]:
+        """Facts whose absence makes this node unknown (empty when it is decided)."""
+        if self.ev(view) is not None:
+            return set()
+        if self.fact is not None:
+            return {self.fact}
+        out: set[str] = set()
+        for child in self.children:
+            out |= child.unknowns(view)
+        return out
+
+    def why_false(self, view: _View) -> str | None:
+        """A short account of why a false node is false (the first false atomic part)."""
+        if self.ev(view) is not False:
+            return None
+        src = self.source
+        if isinstance(src, Atomic) and self.getter is not None:
+            found = self.getter(view)
+            if isinstance(found, frozenset):
+                found = sorted(found, key=str)
+            if src.op == Operator.EQ:
+                return f"{src.fact} is {_show(found)}, not {_show(src.value)}"
+            return f"{src.fact} is {_show(found)} (needs {src.op} {_show(src.value)})"
+        if isinstance(src, Logical) and src.op is LogicalOp.AND:
+            for child in self.children:
+                text = child.why_false(view)
+                if text is not None:
+                    return text
+        if isinstance(src, ThresholdRef) and self.children:
+            return self.children[0].why_false(view)
+        return "the condition does not hold"
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, (list, tuple, frozenset, set)):
+        return "[" + ", ".join(_show(v) for v in value) + "]"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if value is None:
+        return "unknown"
+    return str(value)
+
+
+def _expand(value: Value, groups: dict[str, frozenset[str]]) -> list[Any]:
+    """The value as a flat list, ``group:NAME`` replaced by the group's members."""
+    items: Iterable[Value] = value if isinstance(value, tuple) else (value,)
+    out: list[Any] = []
+    for item in items:
+        if isinstance(item, str) and item.startswith("group:"):
+            name = item[len("group:") :]
+            members = groups.get(name)
+            if members is None:
+                members = _vocab.group(name)
+            if members is None:
+                raise CompileError(f"unknown group {name!r}")
+            out.extend(sorted(members))
+        elif isinstance(item, tuple):
+            out.extend(_expand(item, groups))
+        else:
+            out.append(item)
+    return out
+
+
+_ORDER = {
+    Operator.LT: operator.lt,
+    Operator.LTEQ: operator.le,
+    Operator.GT: operator.gt,
+    Operator.GTEQ: operator.ge,
+}
+
+
+def _is_a_any(term: Any, targets: frozenset[Any]) -> bool:
+    if term in targets:
+        return True
+    return isinstance(term, str) and any(
+        _vocab.is_a(term, t) for t in targets if isinstance(t, str)
+    )
+
+
+def _compile_scalar(
+    a: Atomic, get: Callable[[_View], Any], groups: dict[str, frozenset[str]]
+) -> Ev:
+    op = a.op
+    is_group = isinstance(a.value, str) and a.value.startswith("group:")
+    if op in (Operator.EQ, Operator.NEQ) and not isinstance(a.value, tuple) and not is_group:
+        target = a.value
+        if op == Operator.EQ:
+
+            def ev_eq(v: _View) -> Tri:
+                x = get(v)
+                return None if x is None else x == target
+
+            return ev_eq
+
+        def ev_neq(v: _View) -> Tri:
+            x = get(v)
+            return None if x is None else x != target
+
+        return ev_neq
+    if op in _ORDER:
+        if isinstance(a.value, tuple):
+            raise CompileError(f"{op} needs a single value, not a list")
+        cmp = _ORDER[Operator(op)]
+        bound: Any = a.value
+
+        def ev_cmp(v: _View) -> Tri:
+            x = get(v)
+            return None if x is None else bool(cmp(x, bound))
+
+        return ev_cmp
+    values = frozenset(_expand(a.value, groups))
+    if op in (Operator.IS_ANY_OF, Operator.EQ):
+
+        def ev_in(v: _View) -> Tri:
+            x = get(v)
+            return None if x is None else x in values
+
+        return ev_in
+    if op in (Operator.IS_NONE_OF, Operator.NEQ):
+
+        def ev_not_in(v: _View) -> Tri:
+            x = get(v)
+            return None if x is None else x not in values
+
+        return ev_not_in
+    if op == Operator.IS_A:
+
+        def ev_is_a(v: _View) -> Tri:
+            x = get(v)
+            return None if x is None else _is_a_any(x, values)
+
+        return ev_is_a
+    if op == Operator.IS_ALL_OF:
+
+        def ev_all(v: _View) -> Tri:
+            x = get(v)
+            return None if x is None else values <= {x}
+
+        return ev_all
+    raise CompileError(f"unknown operator {op!r}")
+
+
+def _compile_set(
+    a: Atomic, get: Callable[[_View], frozenset[Any] | None], groups: dict[str, frozenset[str]]
+) -> Ev:
+    op = a.op
+    values = frozenset(_expand(a.value, groups))
+    if op == Operator.IS_ANY_OF:
+        return lambda v: None if (x := get(v)) is None else not x.isdisjoint(values)
+    if op == Operator.IS_ALL_OF:
+        return lambda v: None if (x := get(v)) is None else values <= x
+    if op == Operator.IS_NONE_OF:
+        return lambda v: None if (x := get(v)) is None else x.isdisjoint(values)
+    if op == Operator.IS_A:
+        return lambda v: None if (x := get(v)) is None else any(_is_a_any(t, values) for t in x)
+    if op in (Operator.EQ, Operator.NEQ):
+        want = op == Operator.EQ
+        return lambda v: None if (x := get(v)) is None else (x == values) is want
+    raise CompileError(f"operator {op!r} does not apply to the list fact {a.fact}")
+
+
+def _compile_certs(a: Atomic, groups: dict[str, frozenset[str]]) -> Ev:
+    op = a.op
+    values = frozenset(_expand(a.value, groups))
+
+    def parts(v: _View) -> tuple[frozenset[str], frozenset[str]] | None:
+        assessed = v.certs()
+        if assessed is None:
+            return None
+        v.cert_refs.update(values)
+        return assessed[0], assessed[1]
+
+    if op in (Operator.IS_ANY_OF, Operator.IS_A):
+
+        def ev_any(v: _View) -> Tri:
+            p = parts(v)
+            if p is None:
+                return None
+            known, maybe = p
+            if not known.isdisjoint(values):
+                return True
+            return None if not maybe.isdisjoint(values) else False
+
+        return ev_any
+    if op == Operator.IS_ALL_OF:
+
+        def ev_all(v: _View) -> Tri:
+            p = parts(v)
+            if p is None:
+                return None
+            known, maybe = p
+            if values <= known:
+                return True
+            return None if values <= (known | maybe) else False
+
+        return ev_all
+    if op == Operator.IS_NONE_OF:
+
+        def ev_none(v: _View) -> Tri:
+            p = parts(v)
+            if p is None:
+                return None
+            known, maybe = p
+            if not known.isdisjoint(values):
+                return False
+            return None if not maybe.isdisjoint(values) else True
+
+        return ev_none
+    raise CompileError(f"operator {op!r} does not apply to {CERTS}")
+
+
+def _and(evs: tuple[Ev, ...]) -> Ev:
+    if len(evs) == 2:
+        e1, e2 = evs
+
+        def ev2(v: _View) -> Tri:
+            r1 = e1(v)
+            if r1 is False:
+                return False
+            r2 = e2(v)
+            if r2 is False:
+                return False
+            return None if r1 is None or r2 is None else True
+
+        return ev2
+
+    def ev(v: _View) -> Tri:
+        unknown = False
+        for e in evs:
+            r = e(v)
+            if r is False:
+                return False
+            if r is None:
+                unknown = True
+        return None if unknown else True
+
+    return ev
+
+
+def _or(evs: tuple[Ev, ...]) -> Ev:
+    def ev(v: _View) -> Tri:
+        unknown = False
+        for e in evs:
+            r = e(v)
+            if r is True:
+                return True
+            if r is None:
+                unknown = True
+        return None if unknown else False
+
+    return ev
+
+
+def _xone(evs: tuple[Ev, ...]) -> Ev:
+    def ev(v: _View) -> Tri:
+        true = unknown = 0
+        for e in evs:
+            r = e(v)
+            if r is True:
+                true += 1
+                if true > 1:
+                    return False
+            elif r is None:
+                unknown += 1
+        if unknown:
+            return None
+        return true == 1
+
+    return ev
+
+
+def _not(e: Ev) -> Ev:
+    def ev(v: _View) -> Tri:
+        r = e(v)
+        return None if r is None else not r
+
+    return ev
+
+
+def compile_constraint(
+    c: Constraint,
+    *,
+    groups: dict[str, frozenset[str]] | None = None,
+    thresholds: dict[str, Constraint] | None = None,
+    _seen: frozenset[str] = frozenset(),
+) -> CNode:
+    """Compile one constraint (threshold references resolved against ``thresholds``)."""
+    groups = groups or {}
+    thresholds = thresholds or {}
+    if isinstance(c, Atomic):
+        spec = fact_spec(c.fact)
+        if spec is None:
+            raise CompileError(f"unknown fact {c.fact!r}")
+        if c.fact == CERTS:
+            return CNode(_compile_certs(c, groups), c, fact=c.fact, getter=_cert_display)
+        if spec.type == "set":
+            sget = _set_getter(c.fact)
+            return CNode(_compile_set(c, sget, groups), c, fact=c.fact, getter=sget)
+        get = _scalar_getter(c.fact)
+        return CNode(_compile_scalar(c, get, groups), c, fact=c.fact, getter=get)
+    if isinstance(c, ThresholdRef):
+        target = thresholds.get(c.name)
+        if target is None:
+            raise CompileError(f"unknown threshold {c.name!r}")
+        if c.name in _seen:
+            raise CompileError(f"threshold {c.name!r} refers to itself")
+        inner = compile_constraint(
+            target, groups=groups, thresholds=thresholds, _seen=_seen | {c.name}
+        )
+        return CNode(inner.ev, c, (inner,))
+    children = tuple(
+        compile_constraint(a, groups=groups, thresholds=thresholds, _seen=_seen) for a in c.args
+    )
+    evs = tuple(ch.ev for ch in children)
+    if c.op is LogicalOp.NOT:
+        if len(evs) != 1:
+            raise CompileError("'not' takes exactly one constraint")
+        return CNode(_not(evs[0]), c, children)
+    if not evs:
+        raise CompileError(f"{c.op!r} needs at least one constraint")
+    if len(evs) == 1 and c.op in (LogicalOp.AND, LogicalOp.OR):
+        return CNode(evs[0], c, children)
+    build = {LogicalOp.AND: _and, LogicalOp.OR: _or, LogicalOp.XONE: _xone}[c.op]
+    return CNode(build(evs), c, children)
+
+
+def _cert_display(v: _View) -> frozenset[str] | None:
+    assessed = v.certs()
+    return None if assessed is None else assessed[0]
+
+
+def _always(_v: _View) -> Tri:
+    return True
+
+
+# -- rules and packs -----------------------------------------------------------------------------
+
+
+_VERBS = {
+    Effect.DENY: "prohibits this transfer",
+    Effect.PERMIT: "permits this transfer",
+    Effect.OBLIGATION: "attaches an obligation",
+    Effect.EXEMPTION: "exempts this transfer",
+    Effect.UNDECIDED: "cannot be decided yet (missing facts)",
+}
+
+
+def _with_confidence(sentence: str, uncertain: bool) -> str:
+    if uncertain:
+        return f"{sentence} [confidence: uncertain — verify against the official text]"
+    return sentence
+
+
+class _CRule:
+    """A compiled rule: its condition, its position, its precomputed obligations and reasons."""
+
+    __slots__ = (
+        "error",
+        "exempted_by",
+        "holds",
+        "kind",
+        "obligations",
+        "pack_id",
+        "pos",
+        "reasons",
+        "rule",
+        "uncertain",
+        "unless",
+        "when",
+        "windowed",
+    )
+
+    def __init__(
+        self,
+        rule: Rule,
+        pack_id: str,
+        pos: int,
+        uncertain: bool,
+        when: CNode | None = None,
+        unless: CNode | None = None,
+        obligations: tuple[Obligation, ...] = (),
+        error: str | None = None,
+    ) -> None:
+        self.rule = rule
+        self.kind = rule.kind
+        self.pack_id = pack_id
+        self.pos = pos
+        self.uncertain = uncertain
+        self.when = when
+        self.unless = unless
+        self.holds: Ev = _never if error is not None else _holds(when, unless)
+        self.obligations = obligations
+        self.error = error
+        self.exempted_by: tuple[_CRule, ...] = ()
+        self.windowed = rule.effective_from is not None or rule.sunset is not None
+        self.reasons = {effect: self._reason(effect) for effect in _VERBS}
+
+    def _reason(self, effect: Effect) -> Reason:
+        rule = self.rule
+        cite = f" ({rule.citation})" if rule.citation else ""
+        sentence = f"{self.pack_id} rule {rule.id}{cite} {_VERBS[effect]}: {rule.text}"
+        return Reason(
+            pack=self.pack_id,
+            rule=rule.id,
+            citation=rule.citation,
+            source=rule.source,
+            effect=effect,
+            sentence=_with_confidence(sentence, self.uncertain),
+            confidence="uncertain" if self.uncertain else None,
+        )
+
+    def check(self, view: _View, errors: list[RuleError]) -> Tri:
+        """Whether the rule holds today (``when`` and not ``unless``, inside its window).
+
+        Fail closed: a rule that errors is recorded in ``errors`` and counts as not holding.
+        """
+        if self.error is not None:
+            errors.append(RuleError(self.pack_id, self.rule.id, self.error))
+            return False
+        if self.windowed:
+            r = self.rule
+            if _in_window(r.effective_from, r.sunset, view.on) is not None:
+                return False
+        try:
+            return self.holds(view)
+        except Exception as exc:
+            errors.append(RuleError(self.pack_id, self.rule.id, _error_text(exc)))
+            return False
+
+    def unknowns(self, view: _View) -> set[str]:
+        """Facts whose absence leaves this rule undecided."""
+        out: set[str] = set()
+        try:
+            if self.when is not None:
+                out |= self.when.unknowns(view)
+            if self.unless is not None and (self.when is None or self.when.ev(view) is not False):
+                out |= self.unless.unknowns(view)
+        except Exception:  # pragma: no cover - the rule was already recorded as failing
+            return set()
+        return out
+
+
+def _holds(when: CNode | None, unless: CNode | None) -> Ev:
+    w = when.ev if when is not None else None
+    u = unless.ev if unless is not None else None
+    if w is None and u is None:
+        return _always
+    if u is None:
+        assert w is not None
+        return w
+    not_u = _not(u)
+    if w is None:
+        return not_u
+    return _and((w, not_u))
+
+
+def _never(_v: _View) -> Tri:
+    return False
+
+
+def _discriminators(
+    c: Constraint | None, groups: dict[str, frozenset[str]]
+) -> dict[str, frozenset[Any]]:
+    """Facts a constraint pins (top-level conjuncts only): a text fact to a set of values it must
+    take, or a list fact to a set of values it must share at least one with."""
+    if c is None:
+        return {}
+    if isinstance(c, Atomic):
+        spec = fact_spec(c.fact)
+        if spec is None or c.fact == CERTS or spec.type not in ("str", "set"):
+            return {}
+        try:
+            items = frozenset(_expand(c.value, groups))
+        except CompileError:
+            return {}
+        if not items or any(not isinstance(x, str) for x in items):
+            return {}
+        if spec.type == "str":
+            scalar = not isinstance(c.value, tuple)
+            if (c.op == Operator.EQ and scalar) or c.op == Operator.IS_ANY_OF:
+                return {c.fact: items}
+            return {}
+        if c.op == Operator.IS_ANY_OF or (c.op == Operator.IS_ALL_OF and len(items) == 1):
+            return {c.fact: items}
+        return {}
+    if isinstance(c, Logical) and c.op is LogicalOp.AND:
+        out: dict[str, frozenset[Any]] = {}
+        for arg in c.args:
+            for k, vals in _discriminators(arg, groups).items():
+                # for a text fact both pins must hold; for a list fact keep the narrower pin
+                if k not in out:
+                    out[k] = vals
+                elif _is_set(k):
+                    out[k] = vals if len(vals) < len(out[k]) else out[k]
+                else:
+                    out[k] = out[k] & vals
+        return out
+    return {}
+
+
+_Buckets = tuple[tuple[_CRule, ...], tuple[_CRule, ...], tuple[_CRule, ...], tuple[_CRule, ...]]
+_KIND_SLOT = {
+    RuleKind.EXEMPTION: 0,
+    RuleKind.PROHIBITION: 1,
+    RuleKind.PERMISSION: 2,
+    RuleKind.OBLIGATION: 3,
+}
+
+
+def _split(rules: Iterable[_CRule]) -> _Buckets:
+    slots: tuple[list[_CRule], ...] = ([], [], [], [])
+    for r in rules:
+        slots[_KIND_SLOT[r.kind]].append(r)
+    return tuple(slots[0]), tuple(slots[1]), tuple(slots[2]), tuple(slots[3])
+
+
+_EMPTY: tuple[tuple[_CRule, ...], ...] = ((), (), (), ())
+
+
+def _merge(parts: list[_Buckets]) -> _Buckets:
+    ex: dict[_CRule, None] = {}
+    pr: dict[_CRule, None] = {}
+    pe: dict[_CRule, None] = {}
+    ob: dict[_CRule, None] = {}
+    for b in parts:
+        ex.update(dict.fromkeys(b[0]))
+        pr.update(dict.fromkeys(b[1]))
+        pe.update(dict.fromkeys(b[2]))
+        ob.update(dict.fromkeys(b[3]))
+    return tuple(ex), tuple(pr), tuple(pe), tuple(ob)
+
+
+class _Index:
+    """A cascade of rule indexes. Each level takes the rules pinned on one fact (a text fact to a
+    set of values, or a list fact to values it must share) and files them under those values; a
+    decision looks up the transfer's value(s) and skips every rule filed elsewhere."""
+
+    __slots__ = ("levels", "rest")
+
+    def __init__(
+        self,
+        rules: Sequence[_CRule],
+        groups: dict[str, frozenset[str]],
+        *,
+        max_levels: int = 4,
+    ) -> None:
+        self.levels: list[tuple[Callable[[_View], Any], dict[Any, _Buckets], _Buckets, bool]] = []
+        pending = list(rules)
+        for _ in range(max_levels):
+            pins = [(r, _discriminators(r.rule.when, groups)) for r in pending]
+            counts: dict[str, int] = {}
+            for _r, d in pins:
+                for k in d:
+                    counts[k] = counts.get(k, 0) + 1
+            if not counts:
+                break
+            best = max(sorted(counts), key=lambda k: counts[k])
+            if counts[best] < 2:
+                break
+            keyed: dict[Any, list[_CRule]] = {}
+            pinned: list[_CRule] = []
+            loose: list[_CRule] = []
+            for r, d in pins:
+                if best in d:
+                    pinned.append(r)
+                    for value in sorted(d[best]):
+                        keyed.setdefault(value, []).append(r)
+                else:
+                    loose.append(r)
+            table = {k: _split(v) for k, v in keyed.items()}
+            is_set = _is_set(best)
+            getter = _set_getter(best) if is_set else _scalar_getter(best)
+            self.levels.append((getter, table, _split(pinned), is_set))
+            pending = loose
+        self.rest = _split(pending)
+
+    def candidates(self, view: _View) -> _Buckets:
+        """The rules that can hold for this transfer, by kind (the others cannot hold)."""
+        if not self.levels:
+            return self.rest
+        parts: list[_Buckets] = [self.rest]
+        for get, table, everything, is_set in self.levels:
+            key = get(view)
+            if key is None:
+                parts.append(everything)
+            elif is_set:
+                parts.extend(table[v] for v in key if v in table)
+            else:
+                hit = table.get(key)
+                if hit is not None:
+                    parts.append(hit)
+        if len(parts) == 1:
+            return parts[0]
+        return _merge(parts)
+
+
+def _facts_of(c: Constraint, thresholds: dict[str, Constraint], seen: frozenset[str]) -> set[str]:
+    if isinstance(c, Atomic):
+        return {c.fact}
+    if isinstance(c, ThresholdRef):
+        t = thresholds.get(c.name)
+        if t is None or c.name in seen:
+            return set()
+        return _facts_of(t, thresholds, seen | {c.name})
+    out: set[str] = set()
+    for arg in c.args:
+        out |= _facts_of(arg, thresholds, seen)
+    return out
+
+
+_MEMO_LIMIT = 4096
+
+
+def _is_set(path: str) -> bool:
+    spec = fact_spec(path)
+    return spec is not None and spec.type == "set"
+
+
+class _CPack:
+    __slots__ = (
+        "default_reason",
+        "index",
+        "meta",
+        "pack",
+        "rules",
+        "scope",
+        "scope_error",
+        "scope_getters",
+        "scope_memo",
+        "status_memo",
+        "uncertain",
+    )
+
+    def __init__(self, pack: Pack) -> None:
+        self.pack = pack
+        self.meta = pack.meta
+        self.uncertain = pack.meta.confidence is Confidence.UNCERTAIN
+        groups = {g.name: frozenset(g.members) for g in pack.groups}
+        thresholds = {t.name: t.constraint for t in pack.thresholds}
+        self.scope: CNode | None = None
+        self.scope_error: str | None = None
+        self.scope_getters: tuple[Callable[[_View], Any], ...] | None = None
+        self.scope_memo: dict[tuple[Any, ...], tuple[Tri, Any]] = {}
+        self.status_memo: dict[tuple[Any, ...], PackStatus] = {}
+        if pack.meta.scope is not None:
+            try:
+                self.scope = compile_constraint(
+                    pack.meta.scope, groups=groups, thresholds=thresholds
+                )
+                facts = sorted(_facts_of(pack.meta.scope, thresholds, frozenset()))
+                if CERTS not in facts:
+                    self.scope_getters = tuple(
+                        _set_getter(f) if _is_set(f) else _scalar_getter(f) for f in facts
+                    )
+            except CompileError as exc:
+                self.scope_error = str(exc)
+        rules = [self._compile_rule(i, r, groups, thresholds) for i, r in enumerate(pack.rules)]
+        by_id = {r.rule.id: r for r in rules}
+        exempted: dict[int, list[_CRule]] = {}
+        for r in rules:
+            if r.kind is not RuleKind.EXEMPTION:
+                continue
+            for target in r.rule.exempts:
+                if target == "*":
+                    for other in rules:
+                        if other.kind is not RuleKind.EXEMPTION:
+                            exempted.setdefault(id(other), []).append(r)
+                elif target in by_id and by_id[target].kind is not RuleKind.EXEMPTION:
+                    exempted.setdefault(id(by_id[target]), []).append(r)
+        for r in rules:
+            r.exempted_by = tuple(exempted.get(id(r), ()))
+        self.rules = tuple(rules)
+        self.index = _Index(rules, groups)
+        cit = pack.meta.default_citation
+        default = pack.meta.default
+        text = f"{pack.meta.id}: no rule decided; the pack's default is {default}"
+        self.default_reason = Reason(
+            pack=pack.meta.id,
+            rule=None,
+            citation=cit,
+            source=pack.meta.sources[0] if pack.meta.sources else None,
+            effect=Effect.DEFAULT,
+            sentence=_with_confidence(text + (f" ({cit})." if cit else "."), self.uncertain),
+            confidence="uncertain" if self.uncertain else None,
+        )
+
+    def _compile_rule(
+        self,
+        pos: int,
+        rule: Rule,
+        groups: dict[str, frozenset[str]],
+        thresholds: dict[str, Constraint],
+    ) -> _CRule:
+        uncertain = self.uncertain or rule.confidence is Confidence.UNCERTAIN
+        obligations: list[Obligation] = [
+            Obligation(
+                id=d.id,
+                text=d.text,
+                citation=d.citation,
+                source=d.source,
+                deadline=d.deadline,
+                pack=self.meta.id,
+                rule=rule.id,
+                protects=d.protects,
+            )
+            for d in rule.duties
+        ]
+        if rule.kind is RuleKind.OBLIGATION and not obligations:
+            obligations.append(
+                Obligation(
+                    id=rule.id,
+                    text=rule.text,
+                    citation=rule.citation,
+                    source=rule.source,
+                    deadline=None,
+                    pack=self.meta.id,
+                    rule=rule.id,
+                    protects=rule.protects,
+                )
+            )
+        try:
+            when = (
+                None
+                if rule.when is None
+                else compile_constraint(rule.when, groups=groups, thresholds=thresholds)
+            )
+            unless = (
+                None
+                if rule.unless is None
+                else compile_constraint(rule.unless, groups=groups, thresholds=thresholds)
+            )
+        except CompileError as exc:
+            return _CRule(rule, self.meta.id, pos, uncertain, error=str(exc))
+        return _CRule(
+            rule, self.meta.id, pos, uncertain, when, unless, obligations=tuple(obligations)
+        )
+
+    def status(
+        self, applied: bool, why: str, outcome: Outcome | None, missing: set[str]
+    ) -> PackStatus:
+        key = (applied, why, outcome, *sorted(missing))
+        hit = self.status_memo.get(key)
+        if hit is None:
+            if len(self.status_memo) > _MEMO_LIMIT:
+                self.status_memo.clear()
+            hit = PackStatus(
+                self.meta.id, self.meta.version, applied, why, outcome, tuple(sorted(missing))
+            )
+            self.status_memo[key] = hit
+        return hit
+
+    def in_scope(self, view: _View) -> tuple[Tri, Any]:
+        """(True, None), (False, why) or (None, unknown facts); memoised on the facts read."""
+        scope = self.scope
+        assert scope is not None
+        getters = self.scope_getters
+        key: tuple[Any, ...] | None = None
+        if getters is not None:
+            key = tuple(g(view) for g in getters)
+            hit = self.scope_memo.get(key)
+            if hit is not None:
+                return hit
+        result = scope.ev(view)
+        out: tuple[Tri, Any]
+        if result is False:
+            out = (False, "scope: " + (scope.why_false(view) or "out of scope"))
+        elif result is None:
+            out = (None, frozenset(scope.unknowns(view)))
+        else:
+            out = (True, None)
+        if key is not None:
+            if len(self.scope_memo) > _MEMO_LIMIT:
+                self.scope_memo.clear()
+            self.scope_memo[key] = out
+        return out
+
+
+@dataclass(slots=True)
+class _PackResult:
+    status: PackStatus
+    outcome: Outcome | None
+    obligations: list[Obligation]
+    reasons: list[Reason]
+    missing: set[str]
+    errors: list[RuleError]
+
+
+def _in_window(start: dt.date | None, end: dt.date | None, on: dt.date) -> str | None:
+    if start is not None and on < start:
+        return f"not in force until {start.isoformat()}"
+    if end is not None and on > end:
+        return f"no longer in force after {end.isoformat()}"
+    return None
+
+
+def _error_text(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _not_applied(cp: _CPack, why: str, errors: list[RuleError]) -> _PackResult:
+    return _PackResult(cp.status(False, why, None, set()), None, [], [], set(), errors)
+
+
+def _decide_pack(cp: _CPack, view: _View) -> _PackResult:
+    meta = cp.meta
+    out_of_window = _in_window(meta.effective_from, meta.sunset, view.on)
+    if out_of_window is not None:
+        return _not_applied(cp, out_of_window, [])
+    errors: list[RuleError] = []
+    if cp.scope_error is not None:
+        errors.append(RuleError(meta.id, "scope", cp.scope_error))
+        return _not_applied(cp, f"scope failed: {cp.scope_error}", errors)
+    scope_unknown: frozenset[str] = frozenset()
+    if cp.scope is not None:
+        try:
+            in_scope, detail = cp.in_scope(view)
+        except Exception as exc:  # fail closed: a broken scope contributes nothing
+            errors.append(RuleError(meta.id, "scope", _error_text(exc)))
+            return _not_applied(cp, "scope failed", errors)
+        if in_scope is False:
+            return _not_applied(cp, detail, [])
+        if in_scope is None:
+            scope_unknown = detail
+    outcome, obligations, reasons, missing = _apply_rules(cp, view, errors)
+    if scope_unknown:
+        # The pack may or may not apply. If applying it changes nothing (a plain permit), the
+        # unknown scope does not matter; otherwise the pack cannot be decided.
+        listed = ", ".join(sorted(scope_unknown))
+        if outcome is Outcome.PERMIT:
+            why = f"scope unknown (missing {listed}); it would permit anyway"
+            return _not_applied(cp, why, errors)
+        missing = missing | scope_unknown
+        status = cp.status(True, f"scope unknown: missing {listed}", Outcome.INDETERMINATE, missing)
+        return _PackResult(status, Outcome.INDETERMINATE, obligations, reasons, missing, errors)
+    why = "in scope" if cp.scope is not None else "applies to every transfer"
+    return _PackResult(
+        cp.status(True, why, outcome, missing), outcome, obligations, reasons, missing, errors
+    )
+
+
+def _active(
+    rules: tuple[_CRule, ...],
+    view: _View,
+    errors: list[RuleError],
+    exemptions: dict[_CRule, Tri],
+    used: list[_CRule],
+    undecided_by: dict[_CRule, list[_CRule]],
+) -> tuple[list[_CRule], list[_CRule]]:
+    """The rules that hold and are not exempted, and those that might (unknown)."""
+    yes: list[_CRule] = []
+    maybe: list[_CRule] = []
+    for r in rules:
+        h = r.check(view, errors)
+        if h is False:
+            continue
+        for e in r.exempted_by:
+            eh = exemptions.get(e, False)
+            if eh is True:
+                h = False
+                if e not in used:
+                    used.append(e)
+                break
+            if eh is None:
+                h = None
+                undecided_by.setdefault(r, []).append(e)
+        if h is True:
+            yes.append(r)
+        elif h is None:
+            maybe.append(r)
+    return yes, maybe
+
+
+def _by_pos(rules: Iterable[_CRule]) -> list[_CRule]:
+    return sorted(rules, key=lambda r: r.pos)
+
+
+def _apply_rules(
+    cp: _CPack, view: _View, errors: list[RuleError]
+) -> tuple[Outcome, list[Obligation], list[Reason], set[str]]:
+    ex_rules, pro_rules, per_rules, obl_rules = cp.index.candidates(view)
+    # 1. exemptions that hold switch off the rules they name
+    exemptions: dict[_CRule, Tri] = {e: e.check(view, errors) for e in ex_rules}
+    used: list[_CRule] = []
+    undecided_by: dict[_CRule, list[_CRule]] = {}
+    # 2. a prohibition that holds denies; prohibitions override permissions
+    denied, deny_unknown = _active(pro_rules, view, errors, exemptions, used, undecided_by)
+    if denied:
+        deny_reasons = [r.reasons[Effect.DENY] for r in _by_pos(denied)]
+        deny_reasons += [e.reasons[Effect.EXEMPTION] for e in _by_pos(used)]
+        return Outcome.DENY, [], deny_reasons, set()
+    permits, permit_unknown = _active(per_rules, view, errors, exemptions, used, undecided_by)
+    default = cp.meta.default
+    if not permits and not permit_unknown and default is PackDefault.DENY:
+        # Nothing can permit: unknown prohibitions cannot make it worse than deny.
+        default_reasons = [cp.default_reason]
+        default_reasons += [e.reasons[Effect.EXEMPTION] for e in _by_pos(used)]
+        return Outcome.DENY, [], default_reasons, set()
+    obliges, oblige_unknown = _active(obl_rules, view, errors, exemptions, used, undecided_by)
+    permits = _by_pos(permits)
+    obliges = _by_pos(obliges)
+    obligations: list[Obligation] = []
+    seen: set[str] = set()
+    for r in (*permits, *obliges):
+        for o in r.obligations:
+            if o.id not in seen:
+                seen.add(o.id)
+                obligations.append(o)
+    reasons: list[Reason] = [r.reasons[Effect.PERMIT] for r in permits]
+    reasons += [r.reasons[Effect.OBLIGATION] for r in obliges]
+    if not permits:
+        reasons.append(cp.default_reason)
+    reasons += [e.reasons[Effect.EXEMPTION] for e in _by_pos(used)]
+    # 3. which undecided rules could change this result?
+    open_rules: list[_CRule] = list(deny_unknown)
+    if not permits and permit_unknown:
+        if default is PackDefault.DENY or any(r.obligations for r in permit_unknown):
+            open_rules += permit_unknown
+    elif permits:
+        open_rules += [r for r in permit_unknown if any(o.id not in seen for o in r.obligations)]
+    open_rules += [r for r in oblige_unknown if any(o.id not in seen for o in r.obligations)]
+    if open_rules:
+        missing: set[str] = set()
+        for r in _by_pos(open_rules):
+            missing |= r.unknowns(view)
+            for e in undecided_by.get(r, ()):
+                missing |= e.unknowns(view)
+            reasons.append(r.reasons[Effect.UNDECIDED])
+        return Outcome.INDETERMINATE, obligations, reasons, missing
+    if not permits and default is PackDefault.DENY:
+        return Outcome.DENY, [], reasons, set()
+    if obligations:
+        return Outcome.PERMIT_WITH_OBLIGATIONS, obligations, reasons, set()
+    return Outcome.PERMIT, [], reasons, set()
+
+
+class Engine:
+    """Compiled packs: call :meth:`decide` for each transfer."""
+
+    __slots__ = ("_packs", "packs")
+
+    def __init__(self, packs: Sequence[Pack]) -> None:
+        ids = [p.meta.id for p in packs]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            from accord.errors import Diagnostic, PackError
+
+            raise PackError(
+                "the same pack id is loaded twice",
+                [
+                    Diagnostic(
+                        f"pack id {d!r} appears more than once",
+                        expected="unique pack ids",
+                        found=d,
+                        hint="load each pack once",
+                    )
+                    for d in dupes
+                ],
+            )
+        self.packs: tuple[Pack, ...] = tuple(packs)
+        self._packs = tuple(_CPack(p) for p in packs)
+
+    def decide(self, transfer: Transfer, *, as_of: dt.date | None = None) -> Decision:
+        """Decide ``transfer`` on ``as_of`` (default: the transfer's date, else today)."""
+        on = as_of or transfer.date or dt.date.today()
+        view = _View(transfer, on)
+        outcome = Outcome.PERMIT
+        obligations: list[Obligation] = []
+        seen: set[str] = set()
+        reasons: list[Reason] = []
+        missing: set[str] = set()
+        statuses: list[PackStatus] = []
+        errors: list[RuleError] = []
+        for cp in self._packs:
+            res = _decide_pack(cp, view)
+            statuses.append(res.status)
+            errors += res.errors
+            if res.outcome is None:
+                continue
+            if STRICTNESS[res.outcome] > STRICTNESS[outcome]:
+                outcome = res.outcome
+            reasons += res.reasons
+            for o in res.obligations:
+                if o.id not in seen:
+                    seen.add(o.id)
+                    obligations.append(o)
+            if res.outcome is Outcome.INDETERMINATE:
+                missing |= res.missing
+        if outcome is Outcome.DENY:
+            obligations = []
+        elif outcome is Outcome.PERMIT and obligations:  # pragma: no cover - defensive
+            outcome = Outcome.PERMIT_WITH_OBLIGATIONS
+        recognitions: tuple[Recognition, ...] = ()
+        if view.cert_refs:
+            assessed = view.certs()
+            if assessed is not None:
+                recognitions = tuple(
+                    Recognition(
+                        held=r.held,
+                        satisfied=r.satisfied,
+                        regime=r.regime,
+                        citation=r.citation,
+                        source=r.source,
+                        confidence=r.confidence,
+                    )
+                    for r in assessed[2]
+                    if r.satisfied in view.cert_refs
+                )
+        return Decision(
+            transfer_id=transfer.id,
+            as_of=on,
+            outcome=outcome,
+            obligations=tuple(obligations),
+            reasons=tuple(reasons),
+            missing=tuple(sorted(missing)),
+            packs=tuple(statuses),
+            recognitions=recognitions,
+            errors=tuple(errors),
+        )
+
+
+def compile_packs(packs: Iterable[Pack]) -> Engine:
+    """Compile ``packs`` once; the engine decides any number of transfers."""
+    return Engine(tuple(packs))

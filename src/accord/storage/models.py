@@ -1,0 +1,196 @@
+"""SQLAlchemy 2 models of the service's own tables (the ledger's ``ledger_*`` tables live in
+:mod:`accord.ledger.store`).
+
+Timestamps are stored as timezone-aware UTC. Identifiers exposed over the API are random strings
+(``uuid4().hex``) so that their order and count reveal nothing.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utcnow() -> datetime:
+    """Now, in UTC, timezone-aware."""
+    return datetime.now(UTC)
+
+
+def new_id() -> str:
+    """A random 32-hex-digit identifier."""
+    return uuid.uuid4().hex
+
+
+class Role(enum.StrEnum):
+    """What a user may do. See ``docs/roles.md``."""
+
+    ADMIN = "admin"
+    REGULATOR = "regulator"
+    AUDITOR = "auditor"
+    MEMBER = "member"
+
+
+class PackStatus(enum.StrEnum):
+    """Lifecycle of a pack or agreement: draft → active → suspended → expired."""
+
+    DRAFT = "draft"
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    EXPIRED = "expired"
+
+
+class Base(DeclarativeBase):
+    """Declarative base of the service tables."""
+
+    type_annotation_map = {  # noqa: RUF012 - SQLAlchemy reads it as a class attribute
+        datetime: DateTime(timezone=True),
+        dict[str, Any]: JSON,
+        list[str]: JSON,
+    }
+
+
+class Org(Base):
+    """An organisation: the tenant of members, transfers and decisions."""
+
+    __tablename__ = "orgs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    country: Mapped[str] = mapped_column(String(2))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class User(Base):
+    """A person who signs in (password, argon2) or acts through API tokens."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+    org_id: Mapped[int | None] = mapped_column(ForeignKey("orgs.id"), index=True)
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ApiToken(Base):
+    """An API token: only the SHA-256 of the secret is stored; ``prefix`` identifies it."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    prefix: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scopes: Mapped[list[str]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column()
+    revoked_at: Mapped[datetime | None] = mapped_column()
+
+
+class Pack(Base):
+    """A rule pack or agreement (``kind``) with its lifecycle ``status``; text lives in versions."""
+
+    __tablename__ = "packs"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    jurisdiction: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    current_version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PackVersion(Base):
+    """One uploaded text of a pack. Versions are numbered 1, 2, … and never change."""
+
+    __tablename__ = "pack_versions"
+    __table_args__ = (UniqueConstraint("pack_id", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pack_id: Mapped[str] = mapped_column(ForeignKey("packs.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    declared_version: Mapped[str] = mapped_column(String(50))
+    text: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PackEvent(Base):
+    """Audit trail: who changed which pack, how and when."""
+
+    __tablename__ = "pack_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pack_id: Mapped[str] = mapped_column(ForeignKey("packs.id"), index=True)
+    action: Mapped[str] = mapped_column(String(30))
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    version: Mapped[int] = mapped_column(Integer)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    note: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TransferRecord(Base):
+    """A submitted transfer document (as normalised JSON)."""
+
+    __tablename__ = "transfers"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    org_id: Mapped[int | None] = mapped_column(ForeignKey("orgs.id"), index=True)
+    submitted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DecisionRecord(Base):
+    """A decision on a transfer, with the index of its entry in the ledger."""
+
+    __tablename__ = "decisions"
+    __table_args__ = (
+        Index("ix_decisions_org_leaf", "org_id", "leaf_index"),
+        Index("ix_decisions_outcome_leaf", "outcome", "leaf_index"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    transfer_id: Mapped[str] = mapped_column(ForeignKey("transfers.id"), index=True)
+    org_id: Mapped[int | None] = mapped_column(ForeignKey("orgs.id"))
+    outcome: Mapped[str] = mapped_column(String(40))
+    as_of: Mapped[date] = mapped_column(Date, index=True)
+    decision: Mapped[dict[str, Any]] = mapped_column(JSON)
+    digest: Mapped[str] = mapped_column(String(64))
+    #: Index of the decision's entry in the ledger; monotonic, so also the listing's cursor.
+    leaf_index: Mapped[int] = mapped_column(BigInteger, unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class DecisionPack(Base):
+    """Which packs applied to a decision (for the ``pack`` filter and the statistics)."""
+
+    __tablename__ = "decision_packs"
+
+    decision_id: Mapped[str] = mapped_column(ForeignKey("decisions.id"), primary_key=True)
+    pack_id: Mapped[str] = mapped_column(String(100), primary_key=True, index=True)

@@ -1,0 +1,1 @@
+"""The web layer: FastAPI app factory, ``/api/v1`` routes, auth, HTML pages."""

@@ -1,0 +1,104 @@
+"""``/api/v1/decisions``: decide a transfer (recorded in the ledger), list and read decisions."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
+
+from accord.errors import InputError
+from accord.service import DecisionFilter, Principal, Service
+from accord.web.api.models import DecisionDetail, DecisionPage, DecisionRequest
+from accord.web.auth import current_principal, get_service
+from accord.web.problems import responses
+
+router = APIRouter(prefix="/decisions", tags=["decisions"])
+
+Outcome = Literal["permit", "permit_with_obligations", "deny", "indeterminate"]
+DecisionId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="decision id")]
+
+
+def _prefixed(exc: InputError, prefix: str) -> InputError:
+    exc.diagnostics = [
+        dataclasses.replace(d, path=f"{prefix}.{d.path}" if d.path else prefix)
+        for d in exc.diagnostics
+    ]
+    return exc
+
+
+@router.post(
+    "",
+    response_model=DecisionDetail,
+    status_code=201,
+    summary="Decide a transfer and record the decision in the ledger",
+    responses=responses(401, 403, 413, 422, 503),
+)
+async def create_decision(
+    body: DecisionRequest,
+    request: Request,
+    principal: Principal = Depends(current_principal),
+    service: Service = Depends(get_service),
+) -> dict[str, Any]:
+    """Evaluate the transfer against the active packs, append the decision to the log and store it,
+    in one transaction. The answer carries a receipt: leaf index, leaf hash, inclusion proof and a
+    signed checkpoint that includes the leaf."""
+    try:
+        made = await run_in_threadpool(
+            service.decide, principal, body.transfer, as_of=body.as_of
+        )
+    except InputError as exc:
+        raise _prefixed(exc, "body.transfer") from None
+    request.app.state.metrics.decision(str(made["outcome"]))
+    return made
+
+
+@router.get(
+    "",
+    response_model=DecisionPage,
+    summary="List decisions the caller may see, newest first",
+    responses=responses(401, 403, 422, 503),
+)
+async def list_decisions(
+    outcome: Outcome | None = None,
+    date_from: Annotated[date | None, Query(alias="from", description="as_of ≥ this day")] = None,
+    date_to: Annotated[date | None, Query(alias="to", description="as_of ≤ this day")] = None,
+    pack: Annotated[str | None, Query(max_length=100, description="a pack that applied")] = None,
+    org: Annotated[
+        int | None, Query(ge=1, description="organisation id (regulators, auditors, admins)")
+    ] = None,
+    cursor: Annotated[str | None, Query(pattern=r"^[0-9]{1,18}$")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    principal: Principal = Depends(current_principal),
+    service: Service = Depends(get_service),
+) -> dict[str, Any]:
+    """Filter by outcome, `as_of` date range, pack and (for those who read every organisation)
+    organisation. Members see only their own organisation's decisions; the public none."""
+    filters = DecisionFilter(
+        outcome=outcome, date_from=date_from, date_to=date_to, pack=pack, org_id=org
+    )
+    items, next_cursor = await run_in_threadpool(
+        service.list_decisions,
+        principal,
+        filters,
+        cursor=int(cursor) if cursor is not None else None,
+        limit=limit,
+    )
+    return {"items": items, "next_cursor": str(next_cursor) if next_cursor is not None else None}
+
+
+@router.get(
+    "/{decision_id}",
+    response_model=DecisionDetail,
+    summary="One decision with its transfer and ledger receipt",
+    responses=responses(401, 403, 404, 422, 503),
+)
+async def get_decision(
+    decision_id: DecisionId,
+    principal: Principal = Depends(current_principal),
+    service: Service = Depends(get_service),
+) -> dict[str, Any]:
+    """404 when the decision does not exist or belongs to another organisation."""
+    return await run_in_threadpool(service.get_decision, principal, decision_id)
