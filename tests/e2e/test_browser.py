@@ -7,6 +7,8 @@ is saved as a screenshot in the test's temporary directory.
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import re
 import socket
@@ -19,6 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from accord.cli import main
 from accord.service import OPERATOR, Service
 from accord.settings import Settings
 from accord.storage.models import Role
@@ -44,6 +47,14 @@ pytestmark = [
         reason="Debian's Chromium is not installed at /usr/bin/chromium (apt-get install chromium)",
     ),
 ]
+
+
+_FOLDERS: dict[str, Path] = {}
+
+
+def server_dir(base: str) -> Path:
+    """The folder holding the database of the server at ``base``."""
+    return _FOLDERS[base]
 
 
 def _free_port() -> int:
@@ -75,13 +86,25 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = _free_port()
     log = (folder / "server.log").open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "accord.web.app:create_app",
-         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "accord.web.app:create_app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
+    _FOLDERS[base] = folder
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -162,6 +185,8 @@ def test_sign_in_check_a_transfer_and_open_the_log(server: str, tmp_path: Path) 
             expect(decision.locator("[data-leaf-index]")).to_be_visible()
             # htmx swapped the area in place: still on /check, no full page load.
             expect(page).to_have_url(f"{server}/check")
+            expect(page.locator("#checking")).to_have_css("opacity", "0")
+            leaf_index = int(decision.locator("[data-leaf-index]").inner_text())
             shot(page, "decision")
 
             page.get_by_role("link", name="permanent page").click()
@@ -181,6 +206,7 @@ def test_sign_in_check_a_transfer_and_open_the_log(server: str, tmp_path: Path) 
             expect(page.locator("#checkpoint-text")).to_contain_text("\n1\n")
             expect(page.locator("#verifier-key")).not_to_be_empty()
             expect(page.get_by_text("accord log verify-bundle")).to_be_visible()
+            verifier_key = page.locator("#verifier-key").inner_text().strip()
             shot(page, "log")
 
             page.get_by_role("button", name="Sign out").click()
@@ -189,3 +215,19 @@ def test_sign_in_check_a_transfer_and_open_the_log(server: str, tmp_path: Path) 
         finally:
             browser.close()
     assert all(path.stat().st_size > 10_000 for path in shots)
+
+    # The log page's steps work: a bundle of the decision's entry verifies with the shown key.
+    bundle = tmp_path / "bundle.json"
+    key_file = tmp_path / "verifier.key"
+    key_file.write_text(verifier_key + "\n", encoding="utf-8")
+    db = str(server_dir(server) / "accord.db")
+    assert (
+        main(["log", "bundle", "--index", str(leaf_index), "--db", db, "--out", str(bundle)]) == 0
+    )
+    assert main(["log", "verify-bundle", str(bundle), "--key", str(key_file)]) == 0
+    data = json.loads(bundle.read_text(encoding="utf-8"))
+    entry = json.loads(base64.b64decode(data["entry"]))
+    entry["body"]["outcome"] = "permit" if entry["body"]["outcome"] != "permit" else "deny"
+    data["entry"] = base64.b64encode(json.dumps(entry).encode()).decode()
+    bundle.write_text(json.dumps(data), encoding="utf-8")
+    assert main(["log", "verify-bundle", str(bundle), "--key", str(key_file)]) != 0

@@ -457,3 +457,31 @@ def test_pack_metadata() -> None:
     assert "20 years" in notes
     groups = {g.name: set(g.members) for g in dsp().groups}
     assert groups["countries-of-concern"] == set(VOCAB.group("countries-of-concern"))
+
+
+# --- The Cedar encoding used by benchmarks/decide agrees with the pack ---------------------------
+
+
+def test_cedar_encoding_in_the_benchmark_agrees_with_the_pack() -> None:
+    """benchmarks/decide/dsp.cedar encodes the same permit/deny rules: both agree on 400 random
+    transfers (the benchmark checks 100,000)."""
+    import importlib.util
+
+    import cedarpy
+
+    script = Path(__file__).resolve().parents[2] / "benchmarks" / "decide" / "run.py"
+    spec = importlib.util.spec_from_file_location("decide_benchmark", script)
+    assert spec is not None
+    assert spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    policies = cedarpy.PolicySet.from_str((script.parent / "dsp.cedar").read_text("utf-8"))
+    entities = cedarpy.Entities.from_json_str("[]")
+    verdicts = set()
+    for doc in bench.generate(400, seed=7):
+        ours = engine().decide(Transfer.from_mapping(doc))
+        theirs = cedarpy.is_authorized(bench.cedar_request(doc), policies, entities)
+        verdict = bench.dsp_verdict(ours)
+        verdicts.add(verdict)
+        assert verdict == ("permit" if theirs.allowed else "deny"), doc
+    assert verdicts == {"permit", "deny"}

@@ -77,16 +77,18 @@ def _dates_from(start: date) -> st.SearchStrategy[date]:
 
 
 @st.composite
-def atomics(draw: st.DrawFn) -> Atomic:
+def atomics(draw: st.DrawFn, groups: tuple[str, ...] = ()) -> Atomic:
     kind = draw(st.sampled_from(["scalar", "set", "bool", "count", "date"]))
     if kind == "scalar":
         fact = draw(st.sampled_from(sorted(SCALARS)))
         pool = SCALARS[fact]
-        op = draw(st.sampled_from([Operator.EQ, Operator.NEQ, *SET_OPS, Operator.IS_A]))
+        scalar_set_ops = [Operator.IS_ANY_OF, Operator.IS_NONE_OF]
+        op = draw(st.sampled_from([Operator.EQ, Operator.NEQ, Operator.IS_A, *scalar_set_ops]))
         if "country" in fact and draw(st.booleans()):
-            return Atomic(fact, draw(st.sampled_from([Operator.IS_A, *SET_OPS])), "group:"
-                          + draw(st.sampled_from(sorted(GROUPS))))  # fmt: skip
-        if op in SET_OPS:
+            # A group of the pack, or a vocabulary group.
+            group = "group:" + draw(st.sampled_from([*groups, "eea"]))
+            return Atomic(fact, draw(st.sampled_from([Operator.IS_A, *scalar_set_ops])), group)
+        if op in scalar_set_ops:
             return Atomic(fact, op, tuple(draw(st.lists(st.sampled_from(pool), max_size=3))))
         return Atomic(fact, op, draw(st.sampled_from(pool)))
     if kind == "set":
@@ -105,18 +107,16 @@ def atomics(draw: st.DrawFn) -> Atomic:
     return Atomic("date", draw(st.sampled_from(ORDER_OPS)), draw(dates))
 
 
-def constraints(thresholds: list[str]) -> st.SearchStrategy[Constraint]:
-    leaves: st.SearchStrategy[Constraint] = atomics()
+def constraints(thresholds: list[str], groups: tuple[str, ...]) -> st.SearchStrategy[Constraint]:
+    leaves: st.SearchStrategy[Constraint] = atomics(groups)
     if thresholds:
         leaves = leaves | st.sampled_from([ThresholdRef(t) for t in thresholds])
 
     def extend(inner: st.SearchStrategy[Constraint]) -> st.SearchStrategy[Constraint]:
         many = st.lists(inner, min_size=1, max_size=3).map(tuple)
-        return st.one_of(
-            st.builds(
-                Logical, st.sampled_from([LogicalOp.AND, LogicalOp.OR, LogicalOp.XONE]), many
-            ),
-            inner.map(lambda c: Logical(LogicalOp.NOT, (c,))),
+        connective = st.sampled_from([LogicalOp.AND, LogicalOp.OR, LogicalOp.XONE])
+        return st.builds(Logical, connective, many) | inner.map(
+            lambda c: Logical(LogicalOp.NOT, (c,))
         )
 
     return st.recursive(leaves, extend, max_leaves=5)
@@ -135,54 +135,57 @@ duties = st.builds(
 
 @st.composite
 def packs(draw: st.DrawFn) -> Pack:
-    groups = tuple(
-        Group(name, GROUPS[name])
-        for name in draw(st.lists(st.sampled_from(sorted(GROUPS)), unique=True))
-    )
+    start = draw(dates)
+    end = draw(st.none() | _dates_from(start))
+    inside = st.dates(min_value=start, max_value=end or date(2031, 12, 31))
+    group_names = tuple(draw(st.lists(st.sampled_from(sorted(GROUPS)), unique=True)))
+    groups = tuple(Group(name, GROUPS[name]) for name in group_names)
     names = draw(st.lists(ids, unique=True, max_size=2))
+    conditions = constraints(names, group_names)
     thresholds = tuple(
         Threshold(
             name,
-            draw(atomics()),
-            draw(optional_text),
+            draw(atomics(group_names)),
+            draw(texts),
             draw(st.none() | st.just("https://example.org/law#t")),
         )
         for name in names
     )
     rule_ids = draw(st.lists(ids, unique=True, min_size=1, max_size=5))
+    kinds = {rid: draw(st.sampled_from(list(RuleKind))) for rid in rule_ids}
+    targets = [r for r in rule_ids if kinds[r] is not RuleKind.EXEMPTION]
     rules: list[Rule] = []
     for rid in rule_ids:
-        kind = draw(st.sampled_from(list(RuleKind)))
-        others = [r for r in rule_ids if r != rid]
+        kind = kinds[rid]
         exempts: tuple[str, ...] = ()
         if kind is RuleKind.EXEMPTION:
-            exempts = ("*",) if not others or draw(st.booleans()) else tuple(
-                draw(st.lists(st.sampled_from(others), min_size=1, max_size=2, unique=True))
-            )  # fmt: skip
+            some = st.lists(st.sampled_from(targets or ["*"]), min_size=1, max_size=2, unique=True)
+            exempts = ("*",) if not targets or draw(st.booleans()) else tuple(draw(some))
         with_duties = kind in (RuleKind.PERMISSION, RuleKind.OBLIGATION)
         rule_duties = draw(st.lists(duties, max_size=2, unique_by=lambda d: d.id))
-        start = draw(st.none() | dates)
+        rule_start = draw(st.none() | inside)
+        rule_end = None if rule_start is None else draw(st.none() | _dates_from(rule_start))
         rules.append(
             Rule(
                 id=rid,
                 kind=kind,
                 text=draw(texts),
-                citation=draw(optional_text),
-                source=draw(st.none() | st.just("https://example.org/law")),
-                when=draw(st.none() | constraints(names)),
-                unless=draw(st.none() | constraints(names)),
+                citation=draw(texts),
+                source="https://example.org/law#" + rid,
+                when=draw(st.none() | conditions),
+                unless=draw(st.none() | conditions),
                 duties=tuple(rule_duties) if with_duties else (),
                 exempts=exempts,
-                effective_from=start,
-                sunset=None if start is None else draw(st.none() | _dates_from(start)),
+                effective_from=rule_start,
+                sunset=rule_end,
                 confidence=draw(st.none() | st.sampled_from(list(Confidence))),
                 protects=draw(st.lists(st.just("data-protection"), max_size=1).map(tuple)),
                 notes=draw(optional_text),
             )
-        )  # fmt: skip
+        )
     kind = draw(st.sampled_from(list(PackKind)))
     default = draw(st.sampled_from(list(PackDefault)))
-    start = draw(dates)
+    parties = draw(st.lists(st.sampled_from(COUNTRIES), unique=True, max_size=3))
     meta = PackMeta(
         id=draw(ids),
         title=draw(texts),
@@ -191,16 +194,14 @@ def packs(draw: st.DrawFn) -> Pack:
         version=draw(st.sampled_from(["1", "2025.1", "v2"])),
         effective_from=start,
         instrument=draw(optional_text),
-        sunset=draw(st.none() | _dates_from(start)),
+        sunset=end,
         review_interval=draw(st.none() | st.just("P1Y")),
-        parties=tuple(draw(st.lists(st.sampled_from(COUNTRIES), unique=True, max_size=3)))
-        if kind is PackKind.AGREEMENT
-        else (),
+        parties=tuple(parties) if kind is PackKind.AGREEMENT else (),
         confidence=draw(st.sampled_from(list(Confidence))),
         default=default,
         default_citation=draw(texts) if default is PackDefault.DENY else draw(optional_text),
-        sources=tuple(draw(st.lists(st.just("https://example.org/law"), max_size=1))),
-        scope=draw(st.none() | constraints(names)),
+        sources=("https://example.org/law",),
+        scope=draw(st.none() | conditions),
         notes=draw(optional_text),
     )
     return Pack(meta, tuple(rules), groups, thresholds)
@@ -243,24 +244,23 @@ def _drop_none(data: Any) -> Any:
     return data
 
 
+def valid_packs() -> st.SearchStrategy[Pack]:
+    """Packs the validator accepts (a random condition can, rarely, contradict itself)."""
+    return packs().filter(lambda p: not validate_pack(p).errors)
+
+
 def _json_roundtrip(pack: Pack) -> Pack:
-    return from_odrl(json.loads(json.dumps(to_odrl(pack))), validate=False)
+    return from_odrl(json.loads(json.dumps(to_odrl(pack))))
 
 
 @SETTINGS
-@given(packs())
-def test_generated_packs_are_valid(pack: Pack) -> None:
-    assert validate_pack(pack).errors == []
-
-
-@SETTINGS
-@given(packs())
+@given(valid_packs())
 def test_export_then_import_is_the_identity(pack: Pack) -> None:
     assert _json_roundtrip(pack) == pack
 
 
 @SETTINGS
-@given(packs(), st.lists(transfers(), min_size=1, max_size=4), st.none() | dates)
+@given(valid_packs(), st.lists(transfers(), min_size=1, max_size=4), st.none() | dates)
 def test_roundtripped_pack_decides_the_same(
     pack: Pack, batch: list[Transfer], as_of: date | None
 ) -> None:

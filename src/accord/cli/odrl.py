@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 from pathlib import Path
 from typing import Annotated, Any
@@ -47,12 +46,9 @@ def _load_pack(ref: str) -> Pack:
 
 
 def _shipped() -> list[Pack]:
-    try:
-        packs = importlib.import_module("accord.packs")
-    except ImportError:  # pragma: no cover - only while the packs area is absent
-        return []
-    shipped = getattr(packs, "shipped", None)
-    return list(shipped()) if callable(shipped) else []
+    from accord.packs import shipped
+
+    return list(shipped())
 
 
 def _write(text: str, output: Path | None) -> None:

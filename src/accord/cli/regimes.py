@@ -1,4 +1,4 @@
-"""``accord glossary`` and ``accord packs diff``: the rights glossary and pack-to-pack differences."""
+"""``accord glossary`` and ``accord packs diff``: the rights glossary and pack differences."""
 
 from __future__ import annotations
 
@@ -115,6 +115,17 @@ def _change(old: Any, new: Any) -> str:
     return f"{_fmt(old)} → {_fmt(new)}"
 
 
+def _show_change(c: Any, indent: str) -> None:
+    if c.added or c.removed:
+        _out.print(f"{indent}~ {c.field}:")
+        for clause in c.added:
+            _out.print(f"{indent}    + {clause}")
+        for clause in c.removed:
+            _out.print(f"{indent}    - {clause}")
+        return
+    _out.print(f"{indent}~ {c.field}: {_change(c.old, c.new)}")
+
+
 def _fmt(value: Any) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(_fmt(v) for v in value) + "]"
@@ -135,8 +146,8 @@ def diff(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """List what changed between two versions of a pack (metadata, groups, thresholds, rules field by
-    field) and, with --transfers, which decisions change."""
+    """List what changed between two versions of a pack (metadata, groups, thresholds, rules
+    field by field) and, with --transfers, which decisions change."""
     from accord.policy.diff import decision_changes, diff_packs
     from accord.policy.transfer import load_transfers
 
@@ -174,7 +185,7 @@ def diff(
         if items:
             _out.print(f"\n[bold]{section}[/]")
             for c in items:
-                _out.print(f"  ~ {c.field}: {_change(c.old, c.new)}")
+                _show_change(c, "  ")
     if result.added or result.removed or result.changed:
         _out.print("\n[bold]rules[/]")
         for rid in result.added:
@@ -184,7 +195,7 @@ def diff(
         for rc in result.changed:
             _out.print(f"  ~ {rc.rule}")
             for c in rc.changes:
-                _out.print(f"      {c.field}: {_change(c.old, c.new)}")
+                _show_change(c, "      ")
     if docs:
         _out.print(f"\n[bold]decisions[/] ({len(changes)} of {len(docs)} transfers change)")
         for ch in changes:
@@ -201,11 +212,17 @@ def diff(
 
 def register(app: typer.Typer) -> None:
     """Add ``accord glossary`` to the root app and ``diff`` to the ``accord packs`` group."""
-    app.command("glossary")(glossary)
+    app.command(
+        "glossary",
+        help="Show the rights glossary: what realises each right and which rules enforce it.",
+    )(glossary)
     from accord.cli import policy as _policy
 
     packs_app = getattr(_policy, "packs_app", None)
     if packs_app is None:  # the packs group is not there yet: provide one
         packs_app = typer.Typer(name="packs", help="Rule packs.", no_args_is_help=True)
         app.add_typer(packs_app, name="packs")
-    packs_app.command("diff")(diff)
+    packs_app.command(
+        "diff",
+        help="Show what changed between two versions of a pack and which decisions change.",
+    )(diff)

@@ -36,10 +36,14 @@ def _bad(what: str, found: str, *, expected: str, hint: str | None = None) -> In
 
 
 def _b64decode(text: str, what: str) -> bytes:
+    """Strict base64: only the canonical encoding of the bytes is accepted (no malleable bits)."""
     try:
-        return base64.b64decode(text, validate=True)
+        raw = base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError) as exc:
         raise _bad(f"{what} is not base64", text, expected="standard base64 with padding") from exc
+    if base64.b64encode(raw).decode() != text:
+        raise _bad(f"{what} is not canonical base64", text, expected="canonical base64")
+    return raw
 
 
 def _valid_name(name: str) -> bool:

@@ -118,7 +118,7 @@ class Entry:
     def to_bytes(self) -> bytes:
         """The RFC 8785 canonical JSON of the envelope: the leaf data."""
         try:
-            data: bytes = rfc8785.dumps(self.to_dict())
+            data = canonical_json(self.to_dict())
         except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
             raise InputError(
                 "the entry cannot be written as canonical JSON",
@@ -140,6 +140,50 @@ class Entry:
     def leaf_hash(self) -> bytes:
         """SHA-256(0x00 ‖ canonical bytes)."""
         return leaf_hash(self.to_bytes())
+
+
+_MAX_SAFE_INT = 2**53 - 1
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _plain(value: Any) -> bool:
+    """True if ``json.dumps`` gives RFC 8785 bytes for ``value``.
+
+    That holds for dicts, lists, strings, booleans, null and I-JSON integers when no object key
+    has a character above U+D7FF (there UTF-16 order, which RFC 8785 sorts by, can differ from
+    code point order). Floats take the full RFC 8785 path (ECMAScript number formatting).
+    """
+    stack = [value]
+    pop, push, extend = stack.pop, stack.append, stack.extend
+    while stack:
+        v = pop()
+        t = type(v)
+        if t is str or v is None or t is bool:
+            continue
+        if t is dict:
+            for k, x in v.items():
+                if type(k) is not str or (not k.isascii() and max(k) >= "\ud800"):
+                    return False
+                push(x)
+        elif t is list:
+            extend(v)
+        elif t is int:
+            if not -_MAX_SAFE_INT <= v <= _MAX_SAFE_INT:
+                return False
+        else:
+            return False
+    return True
+
+
+def canonical_json(value: Any) -> bytes:
+    """RFC 8785 canonical JSON of ``value`` (a fast path for float-free data, else ``rfc8785``)."""
+    if _plain(value):
+        try:
+            return _ENCODER.encode(value).encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: let rfc8785 decide
+            pass
+    data: bytes = rfc8785.dumps(value)
+    return data
 
 
 def _json_safe(value: Any) -> Any:

@@ -4,8 +4,8 @@ Tables (all prefixed ``ledger_``; :data:`metadata` holds them for Alembic, :func
 creates them):
 
 * ``ledger_entries(idx, leaf_hash, hash_key, entry)`` — every leaf: its canonical entry bytes and
-  leaf hash; ``hash_key`` (the first 8 bytes of the leaf hash as a signed integer) is indexed, for
-  :meth:`Ledger.find`.
+  leaf hash; ``hash_key`` (the leaf's group of 8,192 above the first 5 bytes of its hash) is
+  indexed, for :meth:`Ledger.find`.
 * ``ledger_nodes(id, hash)`` — the hash of every complete (perfect) interior subtree, keyed by
   ``level << 48 | index`` (level ≥ 1). Any proof is the fold of O(log n) of them, read in one query.
 * ``ledger_state(id=1, size, root)`` — the tree head; its row is also the writers' lock.
@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,7 +40,10 @@ from accord.errors import ConflictError, Diagnostic, IntegrityError, NotFoundErr
 from accord.ledger import merkle
 from accord.ledger.checkpoint import Checkpoint, Note, Signer, Verifier
 from accord.ledger.entries import Entry
-from accord.ledger.merkle import EMPTY_ROOT, Frontier, Node
+from accord.ledger.merkle import EMPTY_ROOT, Frontier
+
+_Run = Callable[[str, Sequence[Any]], list[Any]]
+_Pair = tuple[int, int]
 
 __all__ = [
     "ConsistencyProof",
@@ -108,6 +112,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA cache_size=-32768")
+    cursor.execute("PRAGMA wal_autocheckpoint=10000")
     cursor.close()
 
 
@@ -153,12 +159,16 @@ def create_tables(engine: Engine | Connection) -> None:
 # --------------------------------------------------------------------------------------------------
 
 
-def _node_id(node: Node) -> int:
-    return (node.level << _LEVEL_SHIFT) | node.index
+_GROUP_SHIFT = 13  # leaves per lookup group: 8192
 
 
-def _hash_key(leaf: bytes) -> int:
-    return int.from_bytes(leaf[:8], "big", signed=True)
+def _hash_key(index: int, leaf: bytes) -> int:
+    """The lookup key: the leaf's group (index >> 13) above the first 5 bytes of its hash.
+
+    Grouping keeps each batch's index inserts in one small region of the B-tree (so an append
+    rewrites a few index pages, not one per entry); :meth:`Ledger.find` probes every group.
+    """
+    return ((index >> _GROUP_SHIFT) << 40) | int.from_bytes(leaf[:5], "big")
 
 
 @dataclass(frozen=True, slots=True)
@@ -326,39 +336,81 @@ class Ledger:
         row = self._x(conn, "SELECT size, root FROM ledger_state WHERE id = 1").first()
         return None if row is None else (int(row[0]), bytes(row[1]))
 
-    def _read_nodes(self, conn: Connection, nodes: Iterable[Node]) -> dict[Node, bytes]:
-        wanted = set(nodes)
-        leaves = sorted(n.index for n in wanted if n.level == 0)
-        inner = {_node_id(n): n for n in wanted if n.level > 0}
-        found: dict[Node, bytes] = {}
+    def _runner(self, conn: Connection) -> _Run:
+        """Run ``?``-placeholder SQL on an SQLAlchemy connection; all rows."""
+
+        def run(sql: str, params: Sequence[Any]) -> list[Any]:
+            return list(self._x(conn, sql, tuple(params)).all())
+
+        return run
+
+    @contextmanager
+    def _raw(self) -> Iterator[_Run]:
+        """A pooled DBAPI cursor for short reads (skips SQLAlchemy's result layer: proofs are hot).
+
+        The log's rows never change once committed and its size only grows, so reads that span
+        several statements stay consistent without a snapshot.
+        """
+        dbapi_error: type[Exception] = getattr(self.engine.dialect.dbapi, "Error", Exception)
+        try:
+            raw = self.engine.raw_connection()
+        except sa.exc.SQLAlchemyError as exc:
+            raise StorageError(
+                "cannot connect to the log database", [Diagnostic(str(exc))]
+            ) from exc
+        convert = self._p != "?"
+        try:
+            cur = raw.cursor()
+
+            def run(sql: str, params: Sequence[Any]) -> list[Any]:
+                cur.execute(sql.replace("?", self._p) if convert else sql, tuple(params))
+                return list(cur.fetchall())
+
+            yield run
+        except dbapi_error as exc:
+            raise StorageError("cannot read the log", [Diagnostic(str(exc))]) from exc
+        finally:
+            raw.close()
+
+    def _read_nodes(self, run: _Run, pairs: Iterable[_Pair]) -> dict[_Pair, bytes]:
+        """The stored hashes of perfect subtrees ``(level, index)``, in at most two queries."""
+        wanted = set(pairs)
+        leaves = [i for lv, i in wanted if lv == 0]
+        inner = {(lv << _LEVEL_SHIFT) | i: (lv, i) for lv, i in wanted if lv}
+        found: dict[_Pair, bytes] = {}
         if leaves:
             sql = "SELECT idx, leaf_hash FROM ledger_entries WHERE idx IN " + self._in(len(leaves))  # noqa: S608
-            for idx, h in self._x(conn, sql, tuple(leaves)):
-                found[Node(0, int(idx))] = bytes(h)
+            for idx, h in run(sql, leaves):
+                found[(0, int(idx))] = bytes(h)
         if inner:
-            ids = tuple(inner)
-            sql = "SELECT id, hash FROM ledger_nodes WHERE id IN " + self._in(len(ids))  # noqa: S608
-            for nid, h in self._x(conn, sql, ids):
+            sql = "SELECT id, hash FROM ledger_nodes WHERE id IN " + self._in(len(inner))  # noqa: S608
+            for nid, h in run(sql, list(inner)):
                 found[inner[int(nid)]] = bytes(h)
-        missing = wanted - found.keys()
-        if missing:
-            node = min(missing)
+        if len(found) != len(wanted):
+            level, index = min(wanted - found.keys())
             raise IntegrityError(
                 "the log is missing stored hashes",
                 [
                     Diagnostic(
-                        f"{len(missing)} stored hash(es) missing, "
-                        f"e.g. level {node.level} index {node.index}",
-                        path="ledger_entries" if node.level == 0 else "ledger_nodes",
+                        f"{len(wanted) - len(found)} stored hash(es) missing, "
+                        f"e.g. level {level} index {index}",
+                        path="ledger_entries" if level == 0 else "ledger_nodes",
                         hint="run `accord log verify` to locate the damage",
                     )
                 ],
             )
         return found
 
-    def _fold_groups(self, conn: Connection, groups: list[list[Node]]) -> list[bytes]:
-        hashes = self._read_nodes(conn, (n for g in groups for n in g))
-        return [merkle.fold([hashes[n] for n in g]) for g in groups]
+    def _fold_ranges(self, run: _Run, ranges: Sequence[tuple[int, int]]) -> list[bytes]:
+        """The tree hash of each leaf range, from stored subtree hashes (one batched read)."""
+        groups = [merkle.range_pairs(lo, hi) for lo, hi in ranges]
+        hashes = self._read_nodes(run, [p for g in groups for p in g])
+        fold = merkle.fold
+        return [fold([hashes[p] for p in g]) for g in groups]
+
+    def _head(self, run: _Run) -> tuple[int, bytes]:
+        rows = run("SELECT size, root FROM ledger_state WHERE id = 1", ())
+        return (int(rows[0][0]), bytes(rows[0][1])) if rows else (0, EMPTY_ROOT)
 
     def _size(self, conn: Connection) -> tuple[int, bytes]:
         state = self._state(conn)
@@ -382,9 +434,9 @@ class Ledger:
         size, root = self._size(conn)
         cached = self._frontier
         if cached is None or cached.size != size or self._root != root:
-            nodes = merkle.range_nodes(0, size)
-            stored = self._read_nodes(conn, nodes)
-            cached = Frontier.from_nodes(size, [stored[n] for n in nodes])
+            pairs = merkle.range_pairs(0, size)
+            stored = self._read_nodes(self._runner(conn), pairs)
+            cached = Frontier.from_nodes(size, [stored[p] for p in pairs])
             if cached.root() != root:
                 raise IntegrityError(
                     "the log's tree head does not match its stored hashes",
@@ -408,7 +460,7 @@ class Ledger:
         shift = _LEVEL_SHIFT
         for i, data in enumerate(datas, start):
             h = leaf(data)
-            erows.append((i, h, int.from_bytes(h[:8], "big", signed=True), data))
+            erows.append((i, h, ((i >> _GROUP_SHIFT) << 40) | int.from_bytes(h[:5], "big"), data))
             for level, index, nh in push(h):
                 nrows.append(((level << shift) | index, nh))
         self._x(
@@ -466,8 +518,8 @@ class Ledger:
         """The committed number of entries."""
         return self.head()[0]
 
-    def _check_size(self, conn: Connection, size: int | None) -> int:
-        current = self._size(conn)[0]
+    @staticmethod
+    def _check_size(current: int, size: int | None) -> int:
         if size is None:
             return current
         if not 0 <= size <= current:
@@ -479,11 +531,9 @@ class Ledger:
 
     def root(self, size: int | None = None) -> bytes:
         """The root of the tree of the first ``size`` entries (default: all)."""
-        with self._connect() as conn:
-            n = self._check_size(conn, size)
-            if n == 0:
-                return EMPTY_ROOT
-            return self._fold_groups(conn, [merkle.range_nodes(0, n)])[0]
+        with self._raw() as run:
+            n = self._check_size(self._head(run)[0], size)
+            return self._fold_ranges(run, [(0, n)])[0]
 
     def entry(self, index: int) -> bytes:
         """The canonical bytes of entry ``index``."""
@@ -496,23 +546,34 @@ class Ledger:
     def leaf_hash(self, index: int) -> bytes:
         """The stored leaf hash of entry ``index``."""
         with self._connect() as conn:
-            return self._read_nodes_or_404(conn, index)
+            return self._leaf_hash(conn, index)
 
-    def _read_nodes_or_404(self, conn: Connection, index: int) -> bytes:
+    def _leaf_hash(self, conn: Connection, index: int) -> bytes:
         row = self._x(conn, "SELECT leaf_hash FROM ledger_entries WHERE idx = ?", (index,)).first()
         if row is None:
             raise NotFoundError("no such entry", [Diagnostic("unknown index", found=str(index))])
         return bytes(row[0])
 
     def find(self, leaf_hash: bytes) -> int | None:
-        """The index of the first entry with this leaf hash, or ``None``."""
+        """The index of the first entry with this leaf hash, or ``None``.
+
+        One index probe per 8,192 entries (about 0.5 ms at a million entries).
+        """
         with self._connect() as conn:
-            rows = self._x(
-                conn,
-                "SELECT idx, leaf_hash FROM ledger_entries WHERE hash_key = ? ORDER BY idx",
-                (_hash_key(leaf_hash),),
-            ).all()
-        return next((int(i) for i, h in rows if bytes(h) == leaf_hash), None)
+            size = self._size(conn)[0]
+            groups = ((size - 1) >> _GROUP_SHIFT) + 1 if size else 0
+            for first in range(0, groups, 500):
+                keys = tuple(
+                    _hash_key(g << _GROUP_SHIFT, leaf_hash)
+                    for g in range(first, min(first + 500, groups))
+                )
+                where = "WHERE hash_key IN " + self._in(len(keys))
+                sql = f"SELECT idx, leaf_hash FROM ledger_entries {where} ORDER BY idx"  # noqa: S608
+                rows = self._x(conn, sql, keys).all()
+                found = next((int(i) for i, h in rows if bytes(h) == leaf_hash), None)
+                if found is not None:
+                    return found
+        return None
 
     def entries(self, start: int = 0, end: int | None = None) -> Iterator[tuple[int, bytes, bytes]]:
         """Yield ``(index, leaf_hash, entry)`` in index order for ``start <= index < end``."""
@@ -536,39 +597,30 @@ class Ledger:
 
     def inclusion_proof(self, index: int, size: int | None = None) -> InclusionProof:
         """The inclusion proof of entry ``index`` in the tree of ``size`` entries (default: all)."""
-        with self._connect() as conn:
-            n = self._check_size(conn, size)
+        with self._raw() as run:
+            n = self._check_size(self._head(run)[0], size)
             if not 0 <= index < n:
                 raise NotFoundError(
                     "no such entry in this tree",
                     [Diagnostic("index out of range", expected=f"0..{n - 1}", found=str(index))],
                 )
-            groups = merkle.inclusion_nodes(index, n)
-            hashes = self._read_nodes(conn, [Node(0, index), *(x for g in groups for x in g)])
-        proof = tuple(merkle.fold([hashes[x] for x in g]) for g in groups)
-        return InclusionProof(index, n, hashes[Node(0, index)], proof)
+            hashes = self._fold_ranges(
+                run, [(index, index + 1), *merkle.inclusion_ranges(index, n)]
+            )
+        return InclusionProof(index, n, hashes[0], tuple(hashes[1:]))
 
     def consistency_proof(self, old_size: int, new_size: int | None = None) -> ConsistencyProof:
         """The proof that tree ``old_size`` is a prefix of tree ``new_size`` (default: all)."""
-        with self._connect() as conn:
-            n = self._check_size(conn, new_size)
+        with self._raw() as run:
+            n = self._check_size(self._head(run)[0], new_size)
             if not 0 <= old_size <= n:
                 raise NotFoundError(
                     "no such tree size",
                     [Diagnostic("old size out of range", expected=f"0..{n}", found=str(old_size))],
                 )
-            groups = merkle.consistency_nodes(old_size, n)
-            old_g = merkle.range_nodes(0, old_size)
-            new_g = merkle.range_nodes(0, n)
-            hashes = self._read_nodes(conn, [*old_g, *new_g, *(x for g in groups for x in g)])
-        fold = merkle.fold
-        return ConsistencyProof(
-            old_size,
-            n,
-            fold([hashes[x] for x in old_g]),
-            fold([hashes[x] for x in new_g]),
-            tuple(fold([hashes[x] for x in g]) for g in groups),
-        )
+            ranges = [(0, old_size), (0, n), *merkle.consistency_ranges(old_size, n)]
+            hashes = self._fold_ranges(run, ranges)
+        return ConsistencyProof(old_size, n, hashes[0], hashes[1], tuple(hashes[2:]))
 
     # -- tiles -------------------------------------------------------------------------------------
 
@@ -718,11 +770,7 @@ class Ledger:
                     )
                 ],
             )
-        now_root = (
-            self._fold_groups(conn, [merkle.range_nodes(0, old.size)])[0]
-            if old.size
-            else EMPTY_ROOT
-        )
+        now_root = self._fold_ranges(self._runner(conn), [(0, old.size)])[0]
         if now_root != old.root:
             raise ConflictError(
                 "the log is not consistent with its last checkpoint",
@@ -842,10 +890,8 @@ class Ledger:
                     )
 
             def root_at(n: int) -> bytes:
-                parts = merkle.range_nodes(0, n)
-                return merkle.fold(
-                    [bytes(levels[x.level][x.index * 32 : x.index * 32 + 32]) for x in parts]
-                )
+                parts = merkle.range_pairs(0, n)
+                return merkle.fold([bytes(levels[lv][i * 32 : i * 32 + 32]) for lv, i in parts])
 
             if state is None:
                 if size:

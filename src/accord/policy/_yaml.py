@@ -92,15 +92,9 @@ class _Converter:
         if isinstance(node, yaml.ScalarNode):
             try:
                 value = self.ctor.construct_object(node, deep=True)
-            except yaml.YAMLError as exc:
-                self.errors.append(
-                    loc.diagnostic(
-                        "cannot read this value",
-                        found=repr(node.value),
-                        expected="a valid scalar",
-                        hint=str(getattr(exc, "problem", exc)),
-                    )
-                )
+            except (yaml.YAMLError, ValueError, TypeError, OverflowError):
+                # e.g. 2025-13-45 resolves as a timestamp but is no date: keep the text, and
+                # let the reader that expects a date report it with this location.
                 value = node.value
             return LScalar(value, loc)
         if isinstance(node, yaml.SequenceNode):
@@ -148,6 +142,11 @@ def _scalar_text(value: object) -> str:
 
 def load_documents(text: str, source: str | None = None) -> list[LNode]:
     """Every document in ``text`` (a YAML stream, or one JSON document) as located trees."""
+    if (source or "").lower().endswith(".json"):
+        # YAML would accept some broken JSON (``{"a": }``): hold .json files to JSON's grammar.
+        json_diag = _json_diagnostic(text, source)
+        if json_diag is not None:
+            raise LocatedError([json_diag])
     try:
         nodes = list(yaml.compose_all(text, Loader=_Loader))
     except yaml.MarkedYAMLError as exc:

@@ -81,11 +81,25 @@ class _View:
         return hit
 
 
-def _assess_certs(
-    certs: Sequence[Any] | None, on: dt.date
-) -> tuple[frozenset[str], frozenset[str], tuple[Any, ...]] | None:
+_CertKey = tuple[tuple[Any, ...], dt.date]
+_CertValue = tuple[frozenset[str], frozenset[str], tuple[Any, ...]]
+_cert_memo: dict[_CertKey, _CertValue] = {}
+
+
+def _assess_certs(certs: Sequence[Any] | None, on: dt.date) -> _CertValue | None:
     if certs is None:
         return None
+    key = (tuple(certs), on)
+    hit = _cert_memo.get(key)
+    if hit is None:
+        hit = _assess_certs_uncached(certs, on)
+        if len(_cert_memo) >= 1024:
+            _cert_memo.clear()
+        _cert_memo[key] = hit
+    return hit
+
+
+def _assess_certs_uncached(certs: Sequence[Any], on: dt.date) -> _CertValue:
     try:
         registry: Any = importlib.import_module("accord.vocab.certifications")
     except ImportError:  # pragma: no cover - the registry ships with the package
@@ -810,8 +824,7 @@ class _CPack:
         "rules",
         "scope",
         "scope_error",
-        "scope_getters",
-        "scope_memo",
+        "scope_facts",
         "status_memo",
         "uncertain",
     )
@@ -824,19 +837,14 @@ class _CPack:
         thresholds = {t.name: t.constraint for t in pack.thresholds}
         self.scope: CNode | None = None
         self.scope_error: str | None = None
-        self.scope_getters: tuple[Callable[[_View], Any], ...] | None = None
-        self.scope_memo: dict[tuple[Any, ...], tuple[Tri, Any]] = {}
+        self.scope_facts: frozenset[str] = frozenset()
         self.status_memo: dict[tuple[Any, ...], PackStatus] = {}
         if pack.meta.scope is not None:
             try:
                 self.scope = compile_constraint(
                     pack.meta.scope, groups=groups, thresholds=thresholds
                 )
-                facts = sorted(_facts_of(pack.meta.scope, thresholds, frozenset()))
-                if CERTS not in facts:
-                    self.scope_getters = tuple(
-                        _set_getter(f) if _is_set(f) else _scalar_getter(f) for f in facts
-                    )
+                self.scope_facts = frozenset(_facts_of(pack.meta.scope, thresholds, frozenset()))
             except CompileError as exc:
                 self.scope_error = str(exc)
         rules = [self._compile_rule(i, r, groups, thresholds) for i, r in enumerate(pack.rules)]
@@ -934,31 +942,6 @@ class _CPack:
             self.status_memo[key] = hit
         return hit
 
-    def in_scope(self, view: _View) -> tuple[Tri, Any]:
-        """(True, None), (False, why) or (None, unknown facts); memoised on the facts read."""
-        scope = self.scope
-        assert scope is not None
-        getters = self.scope_getters
-        key: tuple[Any, ...] | None = None
-        if getters is not None:
-            key = tuple(g(view) for g in getters)
-            hit = self.scope_memo.get(key)
-            if hit is not None:
-                return hit
-        result = scope.ev(view)
-        out: tuple[Tri, Any]
-        if result is False:
-            out = (False, "scope: " + (scope.why_false(view) or "out of scope"))
-        elif result is None:
-            out = (None, frozenset(scope.unknowns(view)))
-        else:
-            out = (True, None)
-        if key is not None:
-            if len(self.scope_memo) > _MEMO_LIMIT:
-                self.scope_memo.clear()
-            self.scope_memo[key] = out
-        return out
-
 
 @dataclass(slots=True)
 class _PackResult:
@@ -986,26 +969,33 @@ def _not_applied(cp: _CPack, why: str, errors: list[RuleError]) -> _PackResult:
     return _PackResult(cp.status(False, why, None, set()), None, [], [], set(), errors)
 
 
-def _decide_pack(cp: _CPack, view: _View) -> _PackResult:
+def _plan_pack(cp: _CPack, view: _View) -> _PackResult | frozenset[str]:
+    """Whether the pack applies: a final "not applied" result, or the scope's unknown facts."""
     meta = cp.meta
     out_of_window = _in_window(meta.effective_from, meta.sunset, view.on)
     if out_of_window is not None:
         return _not_applied(cp, out_of_window, [])
-    errors: list[RuleError] = []
     if cp.scope_error is not None:
-        errors.append(RuleError(meta.id, "scope", cp.scope_error))
-        return _not_applied(cp, f"scope failed: {cp.scope_error}", errors)
-    scope_unknown: frozenset[str] = frozenset()
-    if cp.scope is not None:
-        try:
-            in_scope, detail = cp.in_scope(view)
-        except Exception as exc:  # fail closed: a broken scope contributes nothing
-            errors.append(RuleError(meta.id, "scope", _error_text(exc)))
-            return _not_applied(cp, "scope failed", errors)
+        error = RuleError(meta.id, "scope", cp.scope_error)
+        return _not_applied(cp, f"scope failed: {cp.scope_error}", [error])
+    scope = cp.scope
+    if scope is None:
+        return frozenset()
+    try:
+        in_scope = scope.ev(view)
         if in_scope is False:
-            return _not_applied(cp, detail, [])
+            return _not_applied(cp, "scope: " + (scope.why_false(view) or "out of scope"), [])
         if in_scope is None:
-            scope_unknown = detail
+            return frozenset(scope.unknowns(view))
+    except Exception as exc:  # fail closed: a broken scope contributes nothing
+        error = RuleError(meta.id, "scope", _error_text(exc))
+        return _not_applied(cp, "scope failed", [error])
+    return frozenset()
+
+
+def _run_pack(cp: _CPack, view: _View, scope_unknown: frozenset[str]) -> _PackResult:
+    """Apply the pack's rules (its scope holds, or is unknown: ``scope_unknown`` non-empty)."""
+    errors: list[RuleError] = []
     outcome, obligations, reasons, missing = _apply_rules(cp, view, errors)
     if scope_unknown:
         # The pack may or may not apply. If applying it changes nothing (a plain permit), the
@@ -1121,7 +1111,7 @@ def _apply_rules(
 class Engine:
     """Compiled packs: call :meth:`decide` for each transfer."""
 
-    __slots__ = ("_packs", "packs")
+    __slots__ = ("_packs", "_plans", "_scope_getters", "packs")
 
     def __init__(self, packs: Sequence[Pack]) -> None:
         ids = [p.meta.id for p in packs]
@@ -1143,6 +1133,29 @@ class Engine:
             )
         self.packs: tuple[Pack, ...] = tuple(packs)
         self._packs = tuple(_CPack(p) for p in packs)
+        # Which packs apply depends only on the facts their scopes read (and the day): memoise it.
+        self._plans: dict[tuple[Any, ...], tuple[_PackResult | frozenset[str], ...]] = {}
+        facts: set[str] = set()
+        for cp in self._packs:
+            facts |= cp.scope_facts
+        self._scope_getters: tuple[Callable[[_View], Any], ...] | None = None
+        if CERTS not in facts:
+            self._scope_getters = tuple(
+                _set_getter(f) if _is_set(f) else _scalar_getter(f) for f in sorted(facts)
+            )
+
+    def _plan(self, view: _View) -> tuple[_PackResult | frozenset[str], ...]:
+        getters = self._scope_getters
+        if getters is None:
+            return tuple(_plan_pack(cp, view) for cp in self._packs)
+        key = (view.on, *(g(view) for g in getters))
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = tuple(_plan_pack(cp, view) for cp in self._packs)
+            if len(self._plans) >= _MEMO_LIMIT:
+                self._plans.clear()
+            self._plans[key] = plan
+        return plan
 
     def decide(self, transfer: Transfer, *, as_of: dt.date | None = None) -> Decision:
         """Decide ``transfer`` on ``as_of`` (default: the transfer's date, else today)."""
@@ -1155,8 +1168,9 @@ class Engine:
         missing: set[str] = set()
         statuses: list[PackStatus] = []
         errors: list[RuleError] = []
-        for cp in self._packs:
-            res = _decide_pack(cp, view)
+        plan = self._plan(view)
+        for cp, step in zip(self._packs, plan, strict=True):
+            res = step if isinstance(step, _PackResult) else _run_pack(cp, view, step)
             statuses.append(res.status)
             errors += res.errors
             if res.outcome is None:
@@ -1170,6 +1184,8 @@ class Engine:
                     obligations.append(o)
             if res.outcome is Outcome.INDETERMINATE:
                 missing |= res.missing
+        if outcome is not Outcome.INDETERMINATE:
+            missing = set()  # each pack's own missing facts stay in its status
         if outcome is Outcome.DENY:
             obligations = []
         elif outcome is Outcome.PERMIT and obligations:  # pragma: no cover - defensive

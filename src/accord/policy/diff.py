@@ -34,15 +34,25 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True)
 class FieldChange:
-    """One field whose value differs: ``old`` and ``new`` are JSON-ready (``None`` = absent)."""
+    """One field whose value differs: ``old`` and ``new`` are JSON-ready (``None`` = absent).
+
+    For a condition whose top-level connective is unchanged (an ``or`` of clauses, say),
+    ``added`` and ``removed`` list the clauses that came and went, rendered one per line.
+    """
 
     field: str
     old: Any
     new: Any
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
-        return {"field": self.field, "old": self.old, "new": self.new}
+        data: dict[str, Any] = {"field": self.field, "old": self.old, "new": self.new}
+        if self.added or self.removed:
+            data["added"] = list(self.added)
+            data["removed"] = list(self.removed)
+        return data
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +191,17 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _clauses(a: Any, b: Any) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Clauses added and removed between two conditions sharing a top-level ``and``/``or``."""
+    if not (isinstance(a, Logical) and isinstance(b, Logical)) or a.op != b.op:
+        return (), ()
+    if a.op is LogicalOp.NOT:
+        return (), ()
+    old = [render_constraint(c) or "" for c in a.args]
+    new = [render_constraint(c) or "" for c in b.args]
+    return tuple(c for c in new if c not in old), tuple(c for c in old if c not in new)
+
+
 def _field_changes(old: Any, new: Any, *, prefix: str = "") -> list[FieldChange]:
     out: list[FieldChange] = []
     for f in dataclasses.fields(old):
@@ -188,7 +209,8 @@ def _field_changes(old: Any, new: Any, *, prefix: str = "") -> list[FieldChange]
             continue
         a, b = getattr(old, f.name), getattr(new, f.name)
         if a != b:
-            out.append(FieldChange(f"{prefix}{f.name}", _plain(a), _plain(b)))
+            added, removed = _clauses(a, b)
+            out.append(FieldChange(f"{prefix}{f.name}", _plain(a), _plain(b), added, removed))
     return out
 
 

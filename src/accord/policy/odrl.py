@@ -121,7 +121,6 @@ _ALL_RULES = "accord:allRules"
 _JURISDICTION = "urn:accord:jurisdiction:"
 _VOCAB_GROUP = "urn:accord:group:"
 
-_LOGICAL = (LogicalOp.AND, LogicalOp.OR, LogicalOp.XONE)
 _OPERATORS = {str(op): op for op in Operator}
 # Plain-ODRL left operands Accord can read as facts of the transfer document.
 _ODRL_LEFT_OPERANDS = {"dateTime": "date", "purpose": "purposes", "recipient": "importer.name"}
@@ -153,7 +152,7 @@ _E = TypeVar("_E", bound=StrEnum)
 # ---------------------------------------------------------------------------------------------
 
 
-def policy_uid(pack: Pack) -> str:
+def _policy_uid(pack: Pack) -> str:
     """The IRI that identifies this version of the pack: ``urn:accord:pack:ID:VERSION``."""
     return f"urn:accord:pack:{_q(pack.meta.id)}:{_q(pack.meta.version)}"
 
@@ -165,7 +164,7 @@ def _q(text: str) -> str:
 class _Writer:
     def __init__(self, pack: Pack) -> None:
         self.pack = pack
-        self.uid = policy_uid(pack)
+        self.uid = _policy_uid(pack)
         self.own_groups = {g.name for g in pack.groups}
         self.thresholds = {t.name: t for t in pack.thresholds}
 
@@ -391,11 +390,11 @@ class _Reader:
         self.source = source
         self.uid = ""
         self.prefixes = dict(_DEFAULT_PREFIXES)
-        self.accord = False  # written by to_odrl (profile is Accord's)
         self.group_names: dict[str, str] = {}
         self.threshold_names: dict[str, str] = {}
         self.notes: list[str] = []
         self.rule_ids: set[str] = set()
+        self.ignored: list[str] = []  # annotations of other vocabularies (e.g. dct:creator)
 
     # -- errors ----------------------------------------------------------------------------
 
@@ -633,14 +632,17 @@ class _Reader:
         )
 
     def allow(self, node: Mapping[str, Any], path: str, keys: set[str], what: str) -> None:
-        extra = sorted(k for k in node if k not in keys | {"uid", "@id", "@type"})
-        if extra:
-            raise self.error(
-                _path(path, extra[0]),
-                f"{extra[0]!r} is not supported in {what}",
-                expected=", ".join(sorted(keys)),
-                found=extra[0],
-            )
+        """Refuse ODRL and ``accord:`` terms not listed; note other vocabularies' annotations."""
+        for key in sorted(k for k in node if k not in keys | {"uid", "@id", "@type"}):
+            iri = self.expand(key)
+            if iri.startswith((ODRL_NS, ACCORD_NS)) or key.startswith("@"):
+                raise self.error(
+                    _path(path, key),
+                    f"{key!r} is not supported in {what}",
+                    expected=", ".join(sorted(keys)),
+                    found=key,
+                )
+            self.ignored.append(_path(path, key))
 
     def atomic(self, node: Mapping[str, Any], path: str) -> Atomic:
         allowed = {"leftOperand", "operator", "rightOperand", "rightOperandReference"}
@@ -704,14 +706,13 @@ class _Reader:
             apath = _path(_path(path, "action"), i) if isinstance(node["action"], list) else None
             apath = apath or _path(path, "action")
             name = self.odrl_term(action, apath, "an action")
-            wanted = {_FULFIL} if kind is RuleKind.OBLIGATION and self.accord else None
-            if (wanted and name not in wanted) or (
-                not wanted and name not in _TRANSFER_ACTIONS and name != _FULFIL
-            ):
+            # An obligation is a duty: any action is something to do. Other rules must be about
+            # transferring the data.
+            if kind is not RuleKind.OBLIGATION and name not in _TRANSFER_ACTIONS:
                 raise self.error(
                     apath,
                     f"action {name!r} does not govern a data transfer",
-                    expected=", ".join(sorted(wanted or _TRANSFER_ACTIONS)),
+                    expected=", ".join(sorted(_TRANSFER_ACTIONS)),
                     found=name,
                 )
             if isinstance(action, Mapping) and "refinement" in action:
@@ -864,8 +865,7 @@ class _Reader:
         if not isinstance(uid, str):
             raise self.error(path, "a policy needs a uid", expected="an IRI", found=uid)
         self.uid = uid
-        profiles = {self.expand(p) for p in self.strings(doc, "profile", path)}
-        self.accord = ACCORD_PROFILE in profiles
+        self.strings(doc, "profile", path)  # any profile: unknown terms are refused one by one
         conflict = doc.get("conflict")
         if conflict is not None:
             term = self.odrl_term(conflict, _path(path, "conflict"), "a conflict strategy")
@@ -879,6 +879,9 @@ class _Reader:
                 )
         else:
             self.notes.append("ODRL conflict strategy not stated; Accord applies prohibit.")
+        targets = [t for t in _many(doc.get("target")) if t != _TRANSFERRED_DATA]
+        if targets:
+            self.notes.append("ODRL target: " + ", ".join(str(t) for t in targets) + ".")
         if "inheritFrom" in doc:
             raise self.error(_path(path, "inheritFrom"), "policy inheritance is not supported")
         for i, g in enumerate(_many(doc.get("accord:groups"))):
@@ -952,6 +955,8 @@ class _Reader:
                 hint='add "accord:effectiveFrom": "2026-01-01" (for example) to the policy',
             )
         notes = self.string(doc, "accord:notes", path)
+        if self.ignored:
+            self.notes.append("ODRL import ignored: " + ", ".join(self.ignored) + ".")
         if self.notes:
             notes = " ".join(filter(None, [notes, *self.notes]))
         meta = PackMeta(

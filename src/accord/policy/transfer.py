@@ -37,6 +37,7 @@ __all__ = [
     "Party",
     "Transfer",
     "fact_spec",
+    "json_schema",
     "load_transfers",
 ]
 
@@ -526,6 +527,15 @@ def fact_spec(path: str) -> FactSpec | None:
 def fact_paths() -> Iterable[str]:
     """The fixed fact paths, sorted."""
     return sorted(FACTS)
+
+
+def json_schema() -> dict[str, Any]:
+    """The transfer document's JSON Schema (published as docs/transfer.schema.json)."""
+    schema = Transfer.model_json_schema()
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        **schema,
+    }
 
 
 def location_of(node: LNode, loc: Sequence[str | int]) -> Location:

@@ -117,7 +117,15 @@ def _broken(file: str, message: str, *, path: str | None = None) -> AccordError:
 class Vocabulary:
     """Terms, their hierarchy, DPV mapping and country groups. Use the shared :data:`VOCAB`."""
 
-    __slots__ = ("_ancestors", "_by_kind", "_by_kind_terms", "_descendants", "_groups", "_terms")
+    __slots__ = (
+        "_ancestors",
+        "_by_kind",
+        "_by_kind_terms",
+        "_descendants",
+        "_group_index",
+        "_groups",
+        "_terms",
+    )
 
     def __init__(self, terms: Iterable[Term], groups: Iterable[Group]) -> None:
         # Ids are unique within a kind; a few are shared across kinds ("research" is both a
@@ -135,6 +143,10 @@ class Vocabulary:
             k: frozenset(v) for k, v in self._by_kind_terms.items()
         }
         self._groups: Mapping[str, Group] = MappingProxyType({g.name: g for g in groups})
+        self._group_index: dict[str, frozenset[str]] = {}
+        for g in self._groups.values():
+            self._group_index[g.name] = g.members
+            self._group_index[_GROUP_PREFIX + g.name] = g.members
         self._check()
         self._check_acyclic()
         self._ancestors: dict[str, frozenset[str]] = {}
@@ -202,16 +214,16 @@ class Vocabulary:
 
     def is_a(self, term: str, ancestor: str) -> bool:
         """Whether ``term`` is ``ancestor`` or (transitively) below it; for a country, whether it is
-        a member of the group named ``ancestor`` (written ``eu`` or ``group:eu``). Reflexive for
-        any string, known or not."""
+        a member of the group named ``ancestor`` (written ``eu`` or ``group:eu``; group names are
+        lower case). Reflexive for any string, known or not. The engine calls this on its hot
+        path: at most two dict lookups."""
         if term == ancestor:
             return True
         ancestors = self._ancestors.get(term)
         if ancestors is not None and ancestor in ancestors:
             return True
-        name = ancestor.removeprefix(_GROUP_PREFIX).lower()
-        group = self._groups.get(name)
-        return group is not None and term in group.members
+        members = self._group_index.get(ancestor)
+        return members is not None and term in members
 
     def ancestors(self, term: str) -> frozenset[str]:
         """``term`` and every term above it (``{term}`` for an unknown term)."""

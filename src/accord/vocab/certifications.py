@@ -1,7 +1,7 @@
 """Certification schemes, their validity rules, and mutual recognition between them.
 
-An importer may hold certifications (``importer.certifications`` in a transfer document: a scheme id,
-a status and an optional ``valid_until``). Which of them *count* on a given day, and which other
+An importer may hold certifications (``importer.certifications`` in a transfer document: a scheme
+id, a status and an optional ``valid_until``). Which of them *count* on a given day, and which other
 schemes they satisfy through recognition, is decided here, from the data file
 ``vocab/data/certifications.yaml``:
 

@@ -1,10 +1,10 @@
 """The rights glossary: data-subject rights and principles, what realises them, what enforces them.
 
 Each entry (``vocab/data/rights.yaml``) is a right (access, erasure, remedy …) or a principle
-(purpose limitation, minimisation, security …), with its citations and the *safeguards* (vocabulary
-safeguard ids) that realise it. The *rules that enforce it* are computed from rule packs: every rule,
-and every duty of a rule, whose ``protects`` names the entry. So a decision's obligation can say which
-right it protects, and the glossary can say which rules stand behind each right.
+(purpose limitation, minimisation, security …), with its citations and the *safeguards*
+(vocabulary safeguard ids) that realise it. The *rules that enforce it* are computed from rule
+packs: every rule, and every duty of a rule, whose ``protects`` names the entry. So a decision's
+obligation can say which right it protects, and the glossary which rules stand behind each right.
 """
 
 from __future__ import annotations
@@ -125,6 +125,12 @@ def _load() -> dict[str, Right]:
             kind = RightKind(body["kind"])
         except (KeyError, ValueError) as exc:
             raise _bad("kind must be `right` or `principle`", f"terms.{rid}.kind") from exc
+        for i, c in enumerate(body.get("citations") or ()):
+            if not isinstance(c, dict) or set(c) != {"text", "source"}:
+                raise _bad(
+                    "a citation is `{text: ..., source: ...}` (quote text holding commas)",
+                    f"terms.{rid}.citations[{i}]",
+                )
         out[rid] = Right(
             id=rid,
             kind=kind,
@@ -223,17 +229,16 @@ def enforcing(term: str | None = None, packs: Iterable[Pack] | None = None) -> l
     found: list[Enforcement] = []
     for pack in _shipped() if packs is None else packs:
         for rule in pack.rules:
-            if rid is None or rid in rule.protects:
-                if rule.protects:
-                    found.append(
-                        Enforcement(
-                            pack=pack.id,
-                            rule=rule.id,
-                            kind=str(rule.kind),
-                            citation=rule.citation,
-                            text=rule.text,
-                        )
+            if (rid is None or rid in rule.protects) and rule.protects:
+                found.append(
+                    Enforcement(
+                        pack=pack.id,
+                        rule=rule.id,
+                        kind=str(rule.kind),
+                        citation=rule.citation,
+                        text=rule.text,
                     )
+                )
             for duty in rule.duties:
                 if duty.protects and (rid is None or rid in duty.protects):
                     found.append(

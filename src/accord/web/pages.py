@@ -36,6 +36,7 @@ from urllib.parse import urlencode
 
 import yaml
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import (
     FileResponse,
     HTMLResponse,
@@ -254,17 +255,56 @@ SINGLE_FIELDS = (
     "exporter.country",
     "exporter.kind",
     "exporter.role",
+    "exporter.group",
+    "exporter.ciio",
+    "exporter.public_powers",
     "importer.country",
     "importer.kind",
     "importer.role",
+    "importer.group",
     "importer.covered_person",
+    "data.government_related",
+    "data.de_identified",
+    "data.important_data",
     "transaction",
     "occasional",
+    "initial_collection",
     "date",
 )
 #: Fields with several values.
-MULTI_FIELDS = ("purposes", "mechanisms", "safeguards")
-_BOOL_FIELDS = frozenset({"importer.covered_person", "occasional"})
+MULTI_FIELDS = (
+    "purposes",
+    "mechanisms",
+    "safeguards",
+    "data.subject_countries",
+    "exemptions_claimed",
+)
+_BOOL_FIELDS = frozenset(
+    {
+        "exporter.ciio",
+        "exporter.public_powers",
+        "importer.covered_person",
+        "data.government_related",
+        "data.de_identified",
+        "data.important_data",
+        "occasional",
+        "initial_collection",
+    }
+)
+#: Fields of the folded "more facts" part of the form (it opens when one of them is filled).
+MORE_FIELDS = (
+    "exporter.group",
+    "exporter.ciio",
+    "exporter.public_powers",
+    "importer.group",
+    "data.government_related",
+    "data.de_identified",
+    "data.important_data",
+    "data.subject_countries",
+    "initial_collection",
+    "exemptions_claimed",
+    "exemptions_none",
+)
 #: Empty category rows the form offers below the filled ones.
 SPARE_ROWS = 2
 MIN_ROWS = 3
@@ -331,6 +371,7 @@ def read_form(form: Any) -> FormState:
         state.values[name] = _get_one(form, name)
     for name in MULTI_FIELDS:
         state.values[name] = [v for v in _get_all(form, name) if v.strip()]
+    state.values["exemptions_none"] = _get_one(form, "exemptions_none") == "true"
     categories = _get_all(form, "category")
     counts = _get_all(form, "count")
     width = min(max(len(categories), len(counts)), MAX_ROWS)
@@ -342,29 +383,47 @@ def read_form(form: Any) -> FormState:
     return state
 
 
+_COUNT = re.compile(r"[0-9]{1,15}")
+
+
+def _put(doc: dict[str, Any], path: str, value: object) -> None:
+    head, _, rest = path.partition(".")
+    if rest:
+        _put(doc.setdefault(head, {}), rest, value)
+    else:
+        doc[head] = value
+
+
 def form_to_document(state: FormState) -> dict[str, Any]:
     """The transfer document the form describes; problems the form itself can see go to ``state``.
 
     Only what was given is written: an empty field is an *unknown* fact, never ``false``.
     """
     v = state.values
-    doc: dict[str, Any] = {"id": f"web-{secrets.token_hex(6)}"}
-    if v.get("date"):
-        try:
-            date.fromisoformat(v["date"])
-        except ValueError:
-            state.add_error("date", "Enter a date as YYYY-MM-DD.")
-        else:
-            doc["date"] = v["date"]
-    for party in ("exporter", "importer"):
-        part: dict[str, Any] = {}
-        for key in ("country", "kind", "role", "covered_person"):
-            name = f"{party}.{key}"
-            raw = v.get(name, "")
-            if not raw:
+    doc: dict[str, Any] = {"id": f"web-{secrets.token_hex(6)}", "exporter": {}, "importer": {}}
+    for name in SINGLE_FIELDS:
+        raw = str(v.get(name) or "")
+        if not raw:
+            continue
+        if name in _BOOL_FIELDS:
+            if raw not in ("true", "false"):
+                state.add_error(name, "Choose yes, no or unknown.")
                 continue
-            part[key] = raw == "true" if name in _BOOL_FIELDS else raw
-        doc[party] = part
+            _put(doc, name, raw == "true")
+        elif name == "date":
+            try:
+                date.fromisoformat(raw)
+            except ValueError:
+                state.add_error("date", "Enter a date as YYYY-MM-DD.")
+                continue
+            _put(doc, name, raw)
+        else:
+            _put(doc, name, raw)
+    for name in MULTI_FIELDS:
+        if v.get(name):
+            _put(doc, name, list(v[name]))
+    if v.get("exemptions_none") and not v.get("exemptions_claimed"):
+        doc["exemptions_claimed"] = []
     if not v.get("exporter.country"):
         state.add_error("exporter.country", "Choose the exporter's country.")
     if not v.get("importer.country"):
@@ -380,7 +439,7 @@ def form_to_document(state: FormState) -> dict[str, Any]:
             continue
         categories.append(row.category)
         if row.count:
-            if not row.count.isdigit():
+            if not _COUNT.fullmatch(row.count):
                 state.add_error(
                     f"count-{i}", f"Row {i + 1}: the number of persons must be a whole number ≥ 0."
                 )
@@ -388,17 +447,10 @@ def form_to_document(state: FormState) -> dict[str, Any]:
             subjects[row.category] = int(row.count)
     if not state.rows:
         state.add_error("category-0", "Add at least one category of data.")
-    data: dict[str, Any] = {"categories": categories}
+    data = doc.setdefault("data", {})
+    data["categories"] = categories
     if subjects:
         data["subjects"] = subjects
-    doc["data"] = data
-    if v.get("transaction"):
-        doc["transaction"] = v["transaction"]
-    if v.get("occasional"):
-        doc["occasional"] = v["occasional"] == "true"
-    for name in MULTI_FIELDS:
-        if v.get(name):
-            doc[name] = list(v[name])
     return doc
 
 
@@ -516,6 +568,16 @@ _FACT_LABELS = {
     "data.government_related": "whether the data is government-related",
     "data.important_data": "whether the data is 'important data' (China)",
     "exporter.ciio": "whether the exporter is a critical information infrastructure operator",
+    "exporter.public_powers": "whether the exporter is a public authority using public powers",
+    "data.de_identified": "whether the data is de-identified",
+    "data.subject_countries": "where the persons the data is about live",
+    "data.categories": "the categories of data",
+    "exemptions_claimed": "the exemptions the exporter relies on (none is a valid answer)",
+    "initial_collection": "whether the data is collected directly into the importer's database",
+    "intra_group": "whether exporter and importer belong to the same group (exporter.group, "
+    "importer.group)",
+    "importer.subject_to": "the laws the importer is subject to",
+    "date": "the day of the transfer",
 }
 
 
@@ -726,10 +788,18 @@ def sign_in_page(request: Request, next: str = "/") -> Response:
     )
 
 
+# Form posts read the body asynchronously, then do their (blocking) work in the thread pool, as the
+# plain ``def`` pages do: a password hash or a database write never stalls the event loop.
+
+
 @router.post("/sign-in", response_class=HTMLResponse)
 async def sign_in_submit(request: Request) -> Response:
     """Check the CSRF token and the password; start a session; go where the user was heading."""
     form = await request.form()
+    return await run_in_threadpool(_sign_in, request, form)
+
+
+def _sign_in(request: Request, form: Any) -> Response:
     email = str(form.get("email") or "").strip()
     password = str(form.get("password") or "")
     next_url = _safe_next(str(form.get("next") or "/"))
@@ -760,6 +830,10 @@ async def sign_in_submit(request: Request) -> Response:
 async def sign_out_submit(request: Request) -> Response:
     """End the session (CSRF-protected, so no other site can sign you out)."""
     form = await request.form()
+    return await run_in_threadpool(_sign_out, request, form)
+
+
+def _sign_out(request: Request, form: Any) -> Response:
     try:
         check_csrf(request, _form_str(form, CSRF_FIELD))
     except PermissionDeniedError as exc:
@@ -787,6 +861,7 @@ def _options() -> dict[str, list[tuple[str, str]]]:
         "purpose",
         "mechanism",
         "safeguard",
+        "exemption",
     )
     out: dict[str, list[tuple[str, str]]] = {}
     for kind in kinds:
@@ -824,6 +899,8 @@ def _check_context(
         "errors": state.errors,
         "general_errors": state.summary,
         "category_rows": state.padded_rows(),
+        "more_open": any(state.values.get(n) for n in MORE_FIELDS)
+        or any(n in state.errors for n in MORE_FIELDS),
         "options": _options(),
         "decision": decision,
         "receipt": _receipt_view(view.get("receipt")) if view else None,
@@ -854,8 +931,12 @@ def check_page(request: Request, mode: str = "form") -> Response:
 @router.post("/check", response_class=HTMLResponse)
 async def check_submit(request: Request) -> Response:
     """Decide a transfer and record it; re-show the form with field-level messages on bad input."""
-    principal = _principal(request)
     form = await request.form()
+    return await run_in_threadpool(_check, request, form)
+
+
+def _check(request: Request, form: Any) -> Response:
+    principal = _principal(request)
     try:
         check_csrf(request, _form_str(form, CSRF_FIELD))
     except PermissionDeniedError as exc:

@@ -19,7 +19,7 @@ pack:
   confidence: confirmed
   default: permit
   sources: [https://example.org/test]
-  scope: {{fact: exporter.country, op: eq, value: XX}}
+  scope: {{fact: exporter.country, op: eq, value: AQ}}
 rules: []
 """
 

@@ -1,4 +1,4 @@
-"""The HTML pages: each role sees what it may, tenancy holds, forms need CSRF tokens and validate."""
+"""The HTML pages: each role sees what it may, tenancy holds, forms need CSRF tokens, validate."""
 
 from __future__ import annotations
 
@@ -7,13 +7,14 @@ import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accord.errors import Diagnostic
@@ -113,6 +114,15 @@ class World:
         browser = Browser(self.app)
         self.browsers.append(browser)
         return browser
+
+    @cached_property
+    def client(self) -> Browser:
+        """A member of Acme, signed in (shared by the examples of a property test)."""
+        return _client(self, "a@acme.example")
+
+    @cached_property
+    def token(self) -> str:
+        return _csrf(self.client.get("/check").text)
 
 
 def _settings(folder: Path) -> Settings:
@@ -267,7 +277,8 @@ def test_navigation_offers_only_what_the_role_may_do(world: World) -> None:
     member = _client(world, "a@acme.example").get("/").text
     public = _client(world, None).get("/").text
     assert 'href="/check"' in member
-    assert 'href="/decisions"' in member and 'href="/decisions"' in auditor
+    assert 'href="/decisions"' in member
+    assert 'href="/decisions"' in auditor
     assert '<a href="/check"' not in auditor
     assert '<a href="/decisions"' not in public
 
@@ -365,8 +376,12 @@ def test_sign_in_follows_only_local_next_urls(world: World) -> None:
         token = _csrf(client.get("/sign-in").text)
         response = client.post(
             "/sign-in",
-            data={"csrf_token": token, "email": "a@acme.example", "password": PASSWORD,
-                  "next": target},
+            data={
+                "csrf_token": token,
+                "email": "a@acme.example",
+                "password": PASSWORD,
+                "next": target,
+            },
             follow_redirects=False,
         )
         assert response.headers["location"] == expected
@@ -528,13 +543,18 @@ def test_decisions_are_paginated_and_filtered(
     )
     client = _client(world, "a@acme.example")
     first = client.get("/decisions").text
-    assert denied in first and ids[2] in first and ids[0] not in first
+    assert denied in first
+    assert ids[2] in first
+    assert ids[0] not in first
     next_url = re.search(r'href="(/decisions\?[^"]*cursor=[^"]*)"', first)
     assert next_url is not None
     second = client.get(next_url.group(1).replace("&amp;", "&")).text
-    assert ids[1] in second and ids[0] in second and denied not in second
+    assert ids[1] in second
+    assert ids[0] in second
+    assert denied not in second
     only_deny = client.get("/decisions?outcome=deny").text
-    assert denied in only_deny and not any(i in only_deny for i in ids)
+    assert denied in only_deny
+    assert not any(i in only_deny for i in ids)
     assert client.get("/decisions?outcome=bogus").status_code == 200
 
 
@@ -554,7 +574,9 @@ def test_pack_page_lists_rules_citations_and_thresholds(world: World) -> None:
         "Test Act s.3",
         "https://example.org/test-act#s3",
         "data.subjects.human-genomic &gt; 100",
-        "threshold bulk-genomic",
+        'href="#threshold-bulk-genomic"',
+        'id="threshold-bulk-genomic"',
+        "<code>importer.country</code> is <strong>CN</strong>",
         "2020-01-01",
         "within 10 years",
     ):
@@ -627,9 +649,7 @@ def test_describe_renders_constraint_trees() -> None:
 )
 @settings(max_examples=60, deadline=None)
 def test_duration_label_reads_every_part(years: int, months: int, days: int) -> None:
-    text = "P" + "".join(
-        f"{n}{u}" for n, u in ((years, "Y"), (months, "M"), (days, "D")) if n
-    )
+    text = "P" + "".join(f"{n}{u}" for n, u in ((years, "Y"), (months, "M"), (days, "D")) if n)
     label = pages.duration_label(text)
     if text == "P":
         assert label == "P"
@@ -655,7 +675,7 @@ def test_every_diagnostic_lands_on_a_field_or_the_summary(path: str) -> None:
     if path in pages.SINGLE_FIELDS or path in pages.MULTI_FIELDS:
         assert name == path
     if path.startswith("data.categories["):
-        assert name == f"category-{path[len('data.categories['):-1]}"
+        assert name == f"category-{path[len('data.categories[') : -1]}"
     if name:
         assert state.errors[name].endswith(".")
 
@@ -678,10 +698,71 @@ def test_form_never_invents_facts(rows: list[tuple[str, str]]) -> None:
     state = pages.read_form(form)
     document = pages.form_to_document(state)
     assert "covered_person" not in document["importer"]
-    assert "transaction" not in document and "occasional" not in document
+    assert "transaction" not in document
+    assert "occasional" not in document
     for category, count in document["data"].get("subjects", {}).items():
         assert category in document["data"]["categories"]
         assert count >= 0
     if not state.errors:
         filled = [r for r in rows if r[0] or r[1].strip()]
         assert len(document["data"]["categories"]) == len(filled)
+
+
+def test_more_facts_reach_the_document_and_none_is_not_unknown() -> None:
+    form = {
+        "mode": "form",
+        "exporter.country": "US",
+        "exporter.group": "acme",
+        "importer.country": "DE",
+        "data.government_related": "false",
+        "data.subject_countries": ["US", "CA"],
+        "exemptions_none": "true",
+        "category": ["biometric"],
+        "count": ["7"],
+    }
+    state = pages.read_form(form)
+    document = pages.form_to_document(state)
+    assert not state.errors
+    assert document["exporter"] == {"country": "US", "group": "acme"}
+    assert document["data"] == {
+        "categories": ["biometric"],
+        "subjects": {"biometric": 7},
+        "government_related": False,
+        "subject_countries": ["US", "CA"],
+    }
+    assert document["exemptions_claimed"] == []
+    unknown = pages.form_to_document(pages.read_form({**form, "exemptions_none": ""}))
+    assert "exemptions_claimed" not in unknown
+    bad = pages.read_form({**form, "data.de_identified": "maybe"})
+    pages.form_to_document(bad)
+    assert "data.de_identified" in bad.errors
+
+
+_ANY = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12)
+
+
+@given(
+    fields=st.fixed_dictionaries(
+        {},
+        optional={
+            name: st.one_of(_ANY, st.sampled_from(["US", "CN", "true", "vendor", "biometric"]))
+            for name in (*pages.SINGLE_FIELDS, "category", "count", "purposes", "mode")
+        },
+    ),
+    document=_ANY,
+)
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+def test_no_form_input_breaks_the_check_page(
+    world: World, fields: dict[str, str], document: str
+) -> None:
+    client = world.client
+    response = client.post(
+        "/check", data={"csrf_token": world.token, "document": document, **fields}
+    )
+    assert response.status_code in (200, 422), response.text[:500]
+    assert "Traceback" not in response.text
+    assert "<main" in response.text

@@ -396,6 +396,23 @@ def test_plain_odrl_policy_is_mapped() -> None:
     assert prohibition.when == Atomic("importer.country", Operator.EQ, "CN")
 
 
+def test_other_vocabularies_are_ignored_and_noted() -> None:
+    doc = _plain(**{"dct:creator": "Someone", "http://example.com/ns#tag": 1})
+    doc["permission"][0]["ex:weight"] = 3
+    pack = from_odrl(doc, validate=False)
+    notes = pack.meta.notes or ""
+    assert "$['dct:creator']" in notes
+    assert "$['http://example.com/ns#tag']" in notes
+    assert "$.permission[0]['ex:weight']" in notes
+
+
+def test_plain_obligation_with_any_action() -> None:
+    doc = _plain(obligation=[{"action": "inform", "dct:description": "Inform the DPA."}])
+    obligation = from_odrl(doc, validate=False).rules[-1]
+    assert obligation.kind is RuleKind.OBLIGATION
+    assert obligation.text == "Inform the DPA."
+
+
 def test_plain_logical_constraint_with_and_sequence() -> None:
     doc = _plain()
     doc["permission"][0]["constraint"] = [
@@ -613,7 +630,8 @@ def _full(key: str) -> str:
 
 
 def test_export_is_valid_json_ld_that_loses_nothing() -> None:
-    jsonld = pytest.importorskip("pyld.jsonld")
+    from pyld import jsonld
+
     doc = to_odrl(_pack())
     quads = jsonld.to_rdf(doc, {"format": "application/n-quads", "documentLoader": _loader})
     predicates = set(re.findall(r"^\S+ <([^>]+)>", quads, re.M))

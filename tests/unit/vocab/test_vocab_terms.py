@@ -103,7 +103,7 @@ def test_group_membership(country: str, group: str) -> None:
     assert VOCAB.is_a(country, group)
     assert VOCAB.is_a(country, f"group:{group}")
     assert country in VOCAB.group(group)
-    assert country in VOCAB.group(f"group:{group.upper()}")
+    assert country in VOCAB.group(f"group:{group.upper()}")  # lookups by name ignore case
 
 
 def test_group_facts_from_the_regimes() -> None:
@@ -290,3 +290,17 @@ def test_malformed_yaml_is_an_accord_error(tmp_path: Path) -> None:
     _minimal(tmp_path, "kind: category\nterms: [unclosed\n")
     with pytest.raises(AccordError):
         Vocabulary.from_directory(tmp_path)
+
+
+def test_docs_list_every_term_group_and_dpv_mapping() -> None:
+    """docs/vocabulary.md documents every kind and term, the DPV mapping and the groups."""
+    page = (Path(__file__).resolve().parents[3] / "docs" / "vocabulary.md").read_text("utf-8")
+    for kind in KINDS:
+        assert f"`{kind}`" in page, kind
+        for term in VOCAB.all_terms(kind).values():
+            assert f"`{term.id}`" in page, (kind, term.id)
+            if term.dpv:
+                assert f"`{term.dpv}`" in page, term.id
+    for name, members in VOCAB.groups().items():
+        row = next(line for line in page.splitlines() if line.startswith(f"| `{name}` |"))
+        assert ", ".join(sorted(members)) in row, name

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from accord.service import CAPABILITIES, Principal, Service
@@ -14,13 +14,15 @@ from accord.web.api.models import (
     OrgIn,
     OrgOut,
     RoleChange,
+    SessionOut,
+    SignIn,
     TokenCreated,
     TokenIn,
     TokenOut,
     UserIn,
     UserOut,
 )
-from accord.web.auth import current_principal, get_service
+from accord.web.auth import csrf_token, current_principal, get_service, sign_in, sign_out
 from accord.web.problems import responses
 
 router = APIRouter(tags=["accounts"])
@@ -35,6 +37,39 @@ Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
 )
 async def me(principal: Principal = Depends(current_principal)) -> dict[str, Any]:
     """Anonymous callers get `authenticated: false`."""
+    return _me(principal)
+
+
+@router.post(
+    "/session",
+    response_model=SessionOut,
+    summary="Sign in (sets the session cookie)",
+    responses=responses(403, 413, 422, 503),
+)
+async def create_session(body: SignIn, request: Request) -> dict[str, Any]:
+    """Checks the password (argon2) and starts a signed-cookie session. Writes made with the
+    session must carry the returned `csrf_token` in the `X-CSRF-Token` header."""
+    principal = await run_in_threadpool(sign_in, request, body.email, body.password)
+    return {"csrf_token": csrf_token(request), "me": _me(principal)}
+
+
+@router.post(
+    "/session/sign-out",
+    status_code=204,
+    response_class=Response,
+    summary="Sign out (ends the session)",
+    responses=responses(403, 503),
+)
+async def delete_session(
+    request: Request, principal: Principal = Depends(current_principal)
+) -> Response:
+    """Needs the CSRF header when signed in with the session."""
+    del principal  # resolved for its CSRF check
+    sign_out(request)
+    return Response(status_code=204)
+
+
+def _me(principal: Principal) -> dict[str, Any]:
     caps = (
         sorted(c.value for c in CAPABILITIES[principal.role] if principal.can(c))
         if principal.role

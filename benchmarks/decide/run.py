@@ -1,0 +1,354 @@
+"""Decide benchmark: Accord's compiled engine against cedarpy on random transfers, side by side.
+
+Generates seeded random transfers (U.S. exporters mostly, importers in and out of the countries of
+concern, DSP categories with counts around every bulk threshold, restricted and brokerage
+transactions, CISA safeguards, exemptions, dates either side of 8 Apr 2025) and decides each:
+
+- with Accord, ``accord.policy.compile_packs(accord.packs.shipped())`` (every shipped pack), and
+  also with the us-dsp pack alone, for a like-for-like row;
+- with cedarpy, evaluating ``dsp.cedar`` (the DSP permit/deny rules in Cedar; schema in
+  ``dsp.cedarschema``), one request per call and through ``is_authorized_batch``.
+
+Both sides get pre-built inputs (a parsed ``Transfer``; a Cedar request dict with its context) and
+pre-parsed policies (Accord's compiled engine; a cedarpy ``PolicySet`` handle). A separate Accord
+row includes parsing the transfer document. Then it checks that Accord's us-dsp verdict and
+Cedar's agree on permit vs deny for every transfer, printing any disagreement and exiting 1.
+
+    python benchmarks/decide/run.py            # 100,000 transfers
+    python benchmarks/decide/run.py --quick    # 5,000 transfers
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gc
+import importlib.metadata
+import os
+import platform
+import random
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import cedarpy
+
+from accord.packs import shipped
+from accord.policy import Pack, Transfer, compile_packs
+from accord.policy.decision import Decision, Outcome
+
+HERE = Path(__file__).resolve().parent
+
+# 28 CFR 202.205: bulk when more than N (persons; devices for precise geolocation).
+THRESHOLDS = {
+    "human-genomic": 100,
+    "other-omic": 1_000,
+    "biometric": 1_000,
+    "precise-geolocation": 1_000,
+    "personal-health": 10_000,
+    "personal-financial": 10_000,
+    "covered-personal-identifiers": 100_000,
+}
+CONCERN = ["CN", "HK", "MO", "CU", "IR", "KP", "RU", "VE"]
+OTHERS = ["DE", "SG", "GB", "IN", "CA", "JP", "BR", "AE", "MX", "US"]
+TRANSACTIONS = [
+    "data-brokerage",
+    "data-brokerage",
+    "vendor",
+    "vendor",
+    "employment",
+    "investment",
+    "passive-investment",
+    "intra-group",
+    "service-provision",
+    "research-collaboration",
+]
+SAFEGUARDS = [
+    "encryption-at-rest",
+    "encryption-in-transit",
+    "access-control",
+    "minimisation",
+    "onward-transfer-clause",
+    "cisa-organizational-requirements",
+    "cisa-system-requirements",
+    "cisa-data-requirements",
+]
+CISA_PARTS = [
+    "cisa-organizational-requirements",
+    "cisa-system-requirements",
+    "cisa-data-requirements",
+]
+EXEMPTIONS = [
+    "dsp-personal-communications",
+    "dsp-informational-materials",
+    "dsp-travel",
+    "dsp-official-government-business",
+    "dsp-financial-services",
+    "dsp-intra-group",
+    "dsp-required-by-law",
+    "dsp-cfius",
+    "dsp-telecommunications",
+    "dsp-fda-regulatory",
+    "dsp-clinical-investigations",
+]
+PURPOSES = ["analytics", "hosting", "payroll", "human-resources", "research", "advertising"]
+
+
+def _count(rng: random.Random, threshold: int) -> int:
+    """A count near the threshold most of the time (both sides of the exact boundary)."""
+    pick = rng.random()
+    if pick < 0.35:
+        return threshold + rng.choice([-1, 0, 0, 1, 1, 2])
+    if pick < 0.6:
+        return rng.randint(0, threshold)
+    if pick < 0.85:
+        return rng.randint(threshold, threshold * 3)
+    return rng.randint(1, 200)
+
+
+def generate(n: int, seed: int) -> list[dict[str, Any]]:
+    """``n`` transfer documents, fully specified (so the DSP never has a fact missing)."""
+    rng = random.Random(seed)
+    start = dt.date(2025, 1, 1)
+    docs: list[dict[str, Any]] = []
+    for i in range(n):
+        cats = rng.sample(sorted(THRESHOLDS), k=rng.choice([1, 1, 1, 2, 2, 3]))
+        subjects = {c: _count(rng, THRESHOLDS[c]) for c in cats}
+        if rng.random() < 0.04:
+            cats.append("government-related")
+            subjects["government-related"] = rng.randint(1, 50)
+        if rng.random() < 0.2:
+            cats.append("contact-details")
+            subjects["contact-details"] = rng.randint(1, 500_000)
+        safeguards = rng.sample(SAFEGUARDS, k=rng.randint(0, 3))
+        roll = rng.random()
+        if roll < 0.3:
+            safeguards.append("cisa-security-requirements")
+        elif roll < 0.4:
+            safeguards.extend(p for p in CISA_PARTS if p not in safeguards)
+        purposes = rng.sample(PURPOSES, k=rng.randint(1, 2))
+        if rng.random() < 0.02:
+            purposes.append("evasion")
+        if rng.random() < 0.03:
+            purposes.append("intelligence-demand")
+        same_group = rng.random() < 0.25
+        importer_country = rng.choice(CONCERN) if rng.random() < 0.45 else rng.choice(OTHERS)
+        doc: dict[str, Any] = {
+            "id": f"bench-{i:06d}",
+            "date": (start + dt.timedelta(days=rng.randint(0, 729))).isoformat(),
+            "exporter": {
+                "country": "US" if rng.random() < 0.92 else rng.choice(["DE", "GB", "JP"]),
+                "kind": rng.choice(["company", "company", "data-broker", "research"]),
+                "group": "g-exporter",
+            },
+            "importer": {
+                "country": importer_country,
+                "kind": "company",
+                "group": "g-exporter" if same_group else "g-importer",
+                "covered_person": rng.random() < 0.3,
+            },
+            "data": {
+                "categories": cats,
+                "subjects": subjects,
+                "subject_countries": ["US"],
+                "government_related": rng.random() < 0.03,
+                "de_identified": rng.random() < 0.2,
+            },
+            "purposes": purposes,
+            "transaction": rng.choice(TRANSACTIONS),
+            "safeguards": safeguards,
+            "exemptions_claimed": [rng.choice(EXEMPTIONS)] if rng.random() < 0.12 else [],
+        }
+        docs.append(doc)
+    return docs
+
+
+def cedar_request(doc: dict[str, Any]) -> dict[str, Any]:
+    """The Cedar request for a transfer document (context as in dsp.cedarschema)."""
+    data = doc["data"]
+    subjects = data["subjects"]
+    exporter, importer = doc["exporter"], doc["importer"]
+    return {
+        "principal": 'Party::"exporter"',
+        "action": 'Action::"transfer"',
+        "resource": f'Transfer::"{doc["id"]}"',
+        "context": {
+            "exporter_country": exporter["country"],
+            "importer_country": importer["country"],
+            "covered_person": importer["covered_person"],
+            "transaction": doc["transaction"],
+            "day": int(doc["date"].replace("-", "")),
+            "categories": list(data["categories"]),
+            "subjects": {c.replace("-", "_"): subjects.get(c, 0) for c in THRESHOLDS},
+            "government_related": data["government_related"],
+            "safeguards": list(doc["safeguards"]),
+            "exemptions": list(doc["exemptions_claimed"]),
+            "purposes": list(doc["purposes"]),
+            "intra_group": exporter["group"] == importer["group"],
+            "de_identified": data["de_identified"],
+        },
+    }
+
+
+def dsp_verdict(decision: Decision) -> str:
+    """Accord's us-dsp verdict: deny, permit (with or without duties, or not applied), or other."""
+    status = next(p for p in decision.packs if p.id == "us-dsp")
+    if status.outcome is Outcome.DENY:
+        return "deny"
+    if status.outcome in (None, Outcome.PERMIT, Outcome.PERMIT_WITH_OBLIGATIONS):
+        return "permit"
+    return str(status.outcome)
+
+
+def _pct(sorted_ns: Sequence[int], q: float) -> float:
+    """The q-quantile (nearest rank) of sorted nanosecond timings, in microseconds."""
+    k = min(len(sorted_ns) - 1, max(0, round(q * (len(sorted_ns) - 1))))
+    return sorted_ns[k] / 1000
+
+
+def _time_each(fn: Callable[[Any], Any], items: Sequence[Any]) -> tuple[list[Any], list[int]]:
+    out: list[Any] = []
+    times: list[int] = []
+    clock = time.perf_counter_ns
+    gc.disable()
+    try:
+        for item in items:
+            t0 = clock()
+            result = fn(item)
+            times.append(clock() - t0)
+            out.append(result)
+    finally:
+        gc.enable()
+    return out, times
+
+
+def _row(name: str, per_decision_ns: list[int], total_ns: int, n: int) -> dict[str, Any]:
+    ordered = sorted(per_decision_ns)
+    return {
+        "name": name,
+        "median_us": _pct(ordered, 0.5),
+        "p99_us": _pct(ordered, 0.99),
+        "per_s": n / (total_ns / 1e9),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="5,000 transfers instead of 100,000")
+    parser.add_argument("-n", type=int, default=None, help="number of transfers")
+    parser.add_argument("--seed", type=int, default=20260308)
+    parser.add_argument("--batch-size", type=int, default=1_000)
+    args = parser.parse_args(argv)
+    n = args.n or (5_000 if args.quick else 100_000)
+
+    print(f"decide benchmark: {n:,} transfers, seed {args.seed}", flush=True)
+    cedar_version = importlib.metadata.version("cedarpy")
+    print(
+        f"python {platform.python_version()}, cedarpy {cedar_version}, {platform.machine()}, "
+        f"{os.cpu_count()} cores",
+        flush=True,
+    )
+    docs = generate(n, args.seed)
+    requests = [cedar_request(d) for d in docs]
+
+    # --- Accord ---------------------------------------------------------------------------------
+    packs = shipped()
+    dsp: Pack = next(p for p in packs if p.id == "us-dsp")
+    engine = compile_packs(packs)
+    dsp_engine = compile_packs([dsp])
+    transfers, parse_ns = _time_each(Transfer.from_mapping, docs)
+    for t in transfers[:500]:  # warm-up
+        engine.decide(t)
+        dsp_engine.decide(t)
+    t0 = time.perf_counter_ns()
+    decisions, accord_ns = _time_each(engine.decide, transfers)
+    accord_total = time.perf_counter_ns() - t0
+    t0 = time.perf_counter_ns()
+    _dsp_only, dsp_ns = _time_each(dsp_engine.decide, transfers)
+    dsp_total = time.perf_counter_ns() - t0
+    parse_plus = [a + b for a, b in zip(parse_ns, accord_ns, strict=True)]
+
+    # --- cedarpy --------------------------------------------------------------------------------
+    policy_text = (HERE / "dsp.cedar").read_text(encoding="utf-8")
+    schema_text = (HERE / "dsp.cedarschema").read_text(encoding="utf-8")
+    validation = cedarpy.validate_policies(policy_text, schema_text)
+    if not validation.validation_passed:
+        print("dsp.cedar does not validate against dsp.cedarschema:", file=sys.stderr)
+        for error in validation.errors:
+            print(f"  {error}", file=sys.stderr)
+        return 2
+    policies = cedarpy.PolicySet.from_str(policy_text)
+    entities = cedarpy.Entities.from_json_str("[]")
+    for r in requests[:500]:  # warm-up
+        cedarpy.is_authorized(r, policies, entities)
+    t0 = time.perf_counter_ns()
+    results, cedar_ns = _time_each(lambda r: cedarpy.is_authorized(r, policies, entities), requests)
+    cedar_total = time.perf_counter_ns() - t0
+    batch_per_decision: list[int] = []
+    batch_results: list[Any] = []
+    clock = time.perf_counter_ns
+    t0 = clock()
+    for i in range(0, n, args.batch_size):
+        chunk = requests[i : i + args.batch_size]
+        b0 = clock()
+        batch_results.extend(cedarpy.is_authorized_batch(chunk, policies, entities))
+        per = (clock() - b0) // len(chunk)
+        batch_per_decision.extend([per] * len(chunk))
+    batch_total = clock() - t0
+
+    # --- agreement ------------------------------------------------------------------------------
+    disagreements: list[str] = []
+    verdicts: Counter[str] = Counter()
+    for doc, decision, single, batched in zip(docs, decisions, results, batch_results, strict=True):
+        ours = dsp_verdict(decision)
+        theirs = "permit" if single.allowed else "deny"
+        theirs_batch = "permit" if batched.allowed else "deny"
+        verdicts[ours] += 1
+        if not (ours == theirs == theirs_batch):
+            reasons = [r.rule for r in decision.reasons if r.pack == "us-dsp"]
+            disagreements.append(
+                f"{doc['id']}: accord {ours} ({reasons}) cedar {theirs}/{theirs_batch} "
+                f"({sorted(single.diagnostics.reasons)}) {doc}"
+            )
+    overall = Counter(str(d.outcome) for d in decisions)
+
+    rows = [
+        _row("Accord, all shipped packs", accord_ns, accord_total, n),
+        _row("Accord, us-dsp pack only", dsp_ns, dsp_total, n),
+        _row("Accord, all packs, parse + decide", parse_plus, sum(parse_plus), n),
+        _row("cedarpy is_authorized (one call each)", cedar_ns, cedar_total, n),
+        _row(
+            f"cedarpy is_authorized_batch ({args.batch_size}/call)",
+            batch_per_decision,
+            batch_total,
+            n,
+        ),
+    ]
+    print()
+    print("| engine | median µs/decision | p99 µs/decision | decisions/s |")
+    print("|---|---:|---:|---:|")
+    for row in rows:
+        print(
+            f"| {row['name']} | {row['median_us']:.1f} | {row['p99_us']:.1f} | "
+            f"{row['per_s']:,.0f} |"
+        )
+    best_cedar = max(rows[3]["per_s"], rows[4]["per_s"])
+    print()
+    print(f"Accord (all packs) vs cedarpy single calls: {rows[0]['per_s'] / rows[3]['per_s']:.1f}x")
+    print(f"Accord (all packs) vs cedarpy batch:        {rows[0]['per_s'] / rows[4]['per_s']:.1f}x")
+    print(f"Accord (us-dsp only) vs best cedarpy:       {rows[1]['per_s'] / best_cedar:.1f}x")
+    print(f"us-dsp verdicts: {dict(verdicts)}; overall outcomes (all packs): {dict(overall)}")
+    if disagreements:
+        print(f"\n{len(disagreements)} disagreements between Accord's us-dsp and Cedar:")
+        for line in disagreements[:50]:
+            print("  " + line)
+        return 1
+    print(f"Accord's us-dsp verdict and Cedar agree on permit vs deny for all {n:,} transfers.")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

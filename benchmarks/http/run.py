@@ -1,0 +1,429 @@
+"""HTTP benchmark: recorded decisions per second and p99 latency of ``POST /api/v1/decisions``.
+
+One uvicorn server (one worker, in a subprocess, on 127.0.0.1) serves the product app on a durable
+SQLite database (WAL, ``synchronous=FULL``) with the shipped packs, plus a trivial endpoint
+(``/bench/trivial``, see ``bench_app.py``) that parses the same JSON body and answers a constant.
+Both are loaded in the same run with the same client, bodies, concurrency and request count:
+
+* ``--tool httpx`` (default when ``wrk`` is absent): an asyncio httpx client, a fixed number of
+  requests at a fixed concurrency;
+* ``--tool wrk``: ``wrk`` (C, ``apt-get install wrk``) for a fixed duration at a fixed
+  concurrency; it costs the machine far less CPU than a Python client.
+
+Afterwards the run checks that every acknowledged decision is stored and that the log verifies
+(``accord log verify``). ``--profile`` instead profiles the decision path in-process (cProfile).
+
+    python benchmarks/http/run.py            # full run
+    python benchmarks/http/run.py --quick    # short run
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import cProfile
+import io
+import json
+import os
+import pstats
+import re
+import shutil
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+EXAMPLES = ROOT / "examples" / "transfers"
+DECISIONS = "/api/v1/decisions"
+TRIVIAL = "/bench/trivial"
+
+
+@dataclass
+class Result:
+    """One load run against one endpoint."""
+
+    name: str
+    requests: int = 0
+    ok: int = 0
+    errors: int = 0
+    seconds: float = 0.0
+    latencies_ms: list[float] = field(default_factory=list)
+    p50_ms: float | None = None
+    p99_ms: float | None = None
+
+    @property
+    def rate(self) -> float:
+        return self.ok / self.seconds if self.seconds else 0.0
+
+    def finish(self) -> Result:
+        if self.latencies_ms:
+            ordered = sorted(self.latencies_ms)
+            self.p50_ms = ordered[len(ordered) // 2]
+            self.p99_ms = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+        return self
+
+
+# ---------------------------------------------------------------------------------- setup
+
+
+def transfer_bodies() -> list[bytes]:
+    """Request bodies: the shipped example transfers, each with a fresh id per copy."""
+    docs: list[dict[str, Any]] = []
+    for path in sorted(EXAMPLES.glob("*.yaml")):
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for doc in loaded if isinstance(loaded, list) else [loaded]:
+            if isinstance(doc, dict):
+                docs.append(doc)
+    if not docs:
+        raise SystemExit(f"no example transfers in {EXAMPLES}")
+    bodies = []
+    for i in range(64):
+        doc = dict(docs[i % len(docs)])
+        doc["id"] = f"bench-{i}"
+        bodies.append(json.dumps({"transfer": doc}, default=str).encode())
+    return bodies
+
+
+def seed(folder: Path) -> tuple[dict[str, str], str]:
+    """A migrated database with the shipped packs, one organisation, a member and its token."""
+    from accord.service import OPERATOR, Service
+    from accord.settings import Settings
+    from accord.storage.models import Role
+
+    env = {
+        **os.environ,
+        "ACCORD_DATABASE_URL": f"sqlite:///{folder / 'accord.db'}",
+        "ACCORD_LOG_KEY": str(folder / "log.key"),
+        "ACCORD_SECRET_KEY": "benchmark",
+    }
+    service = Service(Settings.from_env(env))
+    try:
+        service.ensure_shipped_packs()
+        service.create_org(OPERATOR, name="Bench Org", country="US")
+        service.create_user(
+            OPERATOR, email="bench@bench.example", role=Role.MEMBER, org="Bench Org", password=None
+        )
+        _, token = service.issue_token(OPERATOR, user="bench@bench.example", name="bench")
+    finally:
+        service.close()
+    return env, token
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_server(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
+    cmd = [
+        sys.executable, "-m", "uvicorn", "--factory", "bench_app:create",
+        "--app-dir", str(HERE), "--host", "127.0.0.1", "--port", str(port),
+        "--log-level", "warning", "--no-access-log",
+    ]  # fmt: skip
+    process = subprocess.Popen(cmd, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"the server exited:\n{log.read_text()}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    process.kill()
+    raise SystemExit("the server did not start in 60 s")
+
+
+# ---------------------------------------------------------------------------------- load
+
+
+async def _httpx_load(
+    url: str, bodies: list[bytes], headers: dict[str, str], n: int, concurrency: int
+) -> Result:
+    result = Result(name=url)
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    next_index = 0
+
+    async with httpx.AsyncClient(limits=limits, timeout=60) as client:
+
+        async def worker() -> None:
+            nonlocal next_index
+            while next_index < n:
+                i = next_index
+                next_index += 1
+                start = time.perf_counter()
+                try:
+                    response = await client.post(
+                        url, content=bodies[i % len(bodies)], headers=headers
+                    )
+                    good = response.status_code in (200, 201)
+                except httpx.HTTPError:
+                    good = False
+                result.latencies_ms.append((time.perf_counter() - start) * 1000)
+                result.requests += 1
+                if good:
+                    result.ok += 1
+                else:
+                    result.errors += 1
+
+        began = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        result.seconds = time.perf_counter() - began
+    return result.finish()
+
+
+def httpx_load(
+    url: str, bodies: list[bytes], headers: dict[str, str], n: int, concurrency: int
+) -> Result:
+    return asyncio.run(_httpx_load(url, bodies, headers, n, concurrency))
+
+
+_WRK_SCRIPT = """
+local bodies = {}
+for line in io.lines("%(bodies)s") do bodies[#bodies + 1] = line end
+local i = 0
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+%(auth)s
+request = function()
+  i = i + 1
+  return wrk.format(nil, nil, nil, bodies[(i %% #bodies) + 1])
+end
+"""
+
+
+def _ms(value: str, unit: str) -> float:
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
+
+
+def wrk_load(
+    url: str,
+    bodies: list[bytes],
+    headers: dict[str, str],
+    seconds: int,
+    concurrency: int,
+    folder: Path,
+) -> Result:
+    body_file = folder / "bodies.txt"
+    body_file.write_bytes(b"\n".join(bodies) + b"\n")
+    auth = "\n".join(f'wrk.headers["{k}"] = "{v}"' for k, v in headers.items())
+    script = folder / "post.lua"
+    script.write_text(_WRK_SCRIPT % {"bodies": body_file, "auth": auth}, encoding="utf-8")
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{concurrency}", f"-d{seconds}s", "--latency", "--timeout", "30s",
+         "-s", str(script), url],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    result = Result(name=url, seconds=float(seconds))
+    total = re.search(r"(\d+) requests in ([\d.]+)(\w+)", out)
+    if total is None:
+        raise SystemExit(f"cannot read wrk's output:\n{out}")
+    result.requests = int(total.group(1))
+    result.seconds = _ms(total.group(2), total.group(3)) / 1000
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket_errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out
+    )
+    result.errors = (int(bad.group(1)) if bad else 0) + (
+        sum(int(g) for g in socket_errors.groups()) if socket_errors else 0
+    )
+    result.ok = result.requests - (int(bad.group(1)) if bad else 0)
+    for pct, attr in (("50", "p50_ms"), ("99", "p99_ms")):
+        m = re.search(rf"^\s+{pct}%\s+([\d.]+)(us|ms|s|m)\s*$", out, re.M)
+        if m:
+            setattr(result, attr, _ms(m.group(1), m.group(2)))
+    return result
+
+
+# ---------------------------------------------------------------------------------- checks
+
+
+def stored_decisions(folder: Path) -> int:
+    with sqlite3.connect(folder / "accord.db") as conn:
+        return int(conn.execute("SELECT count(*) FROM decisions").fetchone()[0])
+
+
+def durability_settings(folder: Path) -> str:
+    with sqlite3.connect(folder / "accord.db") as conn:
+        return str(conn.execute("PRAGMA journal_mode").fetchone()[0])
+
+
+def verify_log(folder: Path) -> bool:
+    from accord.cli import main as accord
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        return accord(["log", "verify", "--db", str(folder / "accord.db")]) == 0
+
+
+# ---------------------------------------------------------------------------------- profile
+
+
+def profile(n: int) -> None:
+    """Profile ``Service.decide`` in-process (what one request costs without HTTP)."""
+    from accord.service import Service
+    from accord.settings import Settings
+
+    folder = Path(tempfile.mkdtemp(prefix="accord-http-profile-"))
+    try:
+        env, token = seed(folder)
+        service = Service(Settings.from_env(env), migrate=False)
+        principal = service.authenticate_token(token)
+        assert principal is not None
+        docs = [json.loads(b)["transfer"] for b in transfer_bodies()]
+        for doc in docs[:5]:
+            service.decide(principal, doc)
+        profiler = cProfile.Profile()
+        began = time.perf_counter()
+        profiler.enable()
+        for i in range(n):
+            service.decide(principal, docs[i % len(docs)])
+        profiler.disable()
+        elapsed = time.perf_counter() - began
+        print(
+            f"in-process Service.decide: {n / elapsed:,.0f}/s ({elapsed / n * 1e6:,.0f} µs each,"
+            " profiler on)"
+        )
+        stats = pstats.Stats(profiler)
+        print("\nwhere the time goes (cumulative, per decision):")
+        wanted = {
+            ("service.py", "decide"): "Service.decide (total)",
+            ("compile.py", "decide"): "  evaluate (compiled engine)",
+            ("service.py", "_engine_for_active_packs"): "  look up the active packs",
+            ("db.py", "write"): "  write transactions (open, flush, commit)",
+            ("ledger_bridge.py", "sign"): "  sign a checkpoint (own transaction)",
+            ("ledger_bridge.py", "receipt"): "  build the receipt (proof, entry)",
+            ("~", "<method 'commit' of 'sqlite3.Connection' objects>"): "  sqlite3 COMMIT (fsync)",
+        }
+        for (file, _line, name), (cc, _nc, _tt, ct, _callers) in stats.stats.items():
+            for (want_file, want_name), label in wanted.items():
+                if file.endswith(want_file) and name == want_name:
+                    print(f"  {label:<45} {ct / n * 1e6:>9,.0f} µs  ({cc / n:.1f} calls)")
+        stream = io.StringIO()
+        pstats.Stats(profiler, stream=stream).sort_stats("cumulative").print_stats(25)
+        print(stream.getvalue())
+        service.close()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------------- main
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="a short run")
+    parser.add_argument("--tool", choices=("auto", "httpx", "wrk"), default="auto")
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--requests", type=int, default=None, help="per endpoint (httpx)")
+    parser.add_argument("--seconds", type=int, default=None, help="per endpoint (wrk)")
+    parser.add_argument("--rounds", type=int, default=None, help="alternating rounds")
+    parser.add_argument(
+        "--profile", type=int, metavar="N", default=0, help="profile N in-process decisions instead"
+    )
+    parser.add_argument("--json", type=Path, default=None, help="also write results here")
+    args = parser.parse_args(argv)
+
+    if args.profile:
+        profile(args.profile)
+        return 0
+    tool = args.tool
+    if tool == "auto":
+        tool = "wrk" if shutil.which("wrk") else "httpx"
+    n = args.requests or (1_000 if args.quick else 5_000)
+    seconds = args.seconds or (5 if args.quick else 20)
+    rounds = args.rounds or (1 if args.quick else 3)
+    bodies = transfer_bodies()
+
+    folder = Path(tempfile.mkdtemp(prefix="accord-http-bench-"))
+    server = None
+    try:
+        env, token = seed(folder)
+        port = free_port()
+        server = start_server(env, port, folder / "server.log")
+        base = f"http://127.0.0.1:{port}"
+        auth = {"Authorization": f"Bearer {token}"}
+        plain = {"Content-Type": "application/json"}
+
+        def run(path: str, headers: dict[str, str], count: int) -> Result:
+            if tool == "wrk":
+                return wrk_load(base + path, bodies, headers, seconds, args.concurrency, folder)
+            return httpx_load(base + path, bodies, {**plain, **headers}, count, args.concurrency)
+
+        # Warm-up (imports, compiled packs, connections), with the Python client for both tools.
+        httpx_load(base + TRIVIAL, bodies, plain, 200, 8)
+        warm = httpx_load(base + DECISIONS, bodies, {**plain, **auth}, 200, 8)
+        trivial: list[Result] = []
+        decisions: list[Result] = []
+        for _ in range(rounds):
+            trivial.append(run(TRIVIAL, {}, n))
+            decisions.append(run(DECISIONS, auth, n))
+    finally:
+        if server is not None:
+            server.terminate()
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+    try:
+        acknowledged = sum(r.ok for r in decisions) + warm.ok
+        stored = stored_decisions(folder)
+        log_ok = verify_log(folder)
+        journal = durability_settings(folder)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+    def med(results: list[Result], attr: str) -> float:
+        values = [getattr(r, attr) for r in results if getattr(r, attr) is not None]
+        return statistics.median(values) if values else float("nan")
+
+    t_rate, d_rate = med(trivial, "rate"), med(decisions, "rate")
+    rows = [
+        ("trivial endpoint (`POST /bench/trivial`)", trivial, t_rate),
+        ("recorded decisions (`POST /api/v1/decisions`)", decisions, d_rate),
+    ]
+    load = f"{seconds} s" if tool == "wrk" else f"{n} requests"
+    print(
+        f"\nHTTP benchmark — {tool}, concurrency {args.concurrency}, {load} per endpoint per "
+        f"round, {rounds} round(s), median shown; SQLite journal_mode={journal}, "
+        f"synchronous=FULL; {os.cpu_count()} CPUs\n"
+    )
+    print("| endpoint | requests/s | p50 ms | p99 ms | errors |")
+    print("|---|---:|---:|---:|---:|")
+    for label, results, rate in rows:
+        print(
+            f"| {label} | {rate:,.0f} | {med(results, 'p50_ms'):.1f} | "
+            f"{med(results, 'p99_ms'):.1f} | {sum(r.errors for r in results)} |"
+        )
+    ratio = d_rate / t_rate if t_rate else 0.0
+    print(f"\ndecisions / trivial throughput: {ratio:.0%} (target ≥ 70%)")
+    print(f"recorded decisions/s: {d_rate:,.0f} (target ≥ 1,000)")
+    print(
+        f"acknowledged decisions {acknowledged}, stored {stored}: "
+        f"{'all stored' if stored >= acknowledged else 'MISSING DECISIONS'}"
+    )
+    print(f"accord log verify: {'ok' if log_ok else 'FAILED'}")
+    if args.json is not None:
+        args.json.write_text(json.dumps({
+            "tool": tool, "concurrency": args.concurrency, "rounds": rounds,
+            "trivial_rps": t_rate, "decisions_rps": d_rate, "ratio": ratio,
+            "trivial_p99_ms": med(trivial, "p99_ms"), "decisions_p99_ms": med(decisions, "p99_ms"),
+            "acknowledged": acknowledged, "stored": stored, "log_verified": log_ok,
+        }, indent=2) + "\n", encoding="utf-8")  # fmt: skip
+    return 0 if stored >= acknowledged and log_ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,171 @@
+"""Transparency log benchmark: Accord's stored log vs pymerkle's SqliteTree, side by side.
+
+Both get the same leaves (the RFC 8785 bytes of the same entries), appended in the same durable
+batches (one transaction per batch, SQLite WAL with synchronous=FULL for both), then serve random
+inclusion and consistency proofs at the full tree size. The two trees' roots are compared at the
+end, so the figures are for the same RFC 6962 tree.
+
+    python benchmarks/ledger/run.py            # 1,000,000 leaves
+    python benchmarks/ledger/run.py --quick    # 100,000 leaves
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import random
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from accord.ledger import merkle
+from accord.ledger.entries import Entry
+from accord.ledger.store import Ledger
+
+
+def _entries(start: int, count: int) -> list[Entry]:
+    return [
+        Entry(
+            "decision",
+            {
+                "transfer": f"tx-{i:08d}",
+                "outcome": "permit" if i % 3 else "deny",
+                "packs": ["eu-gdpr", "cn-pipl"],
+                "rules": [f"rule-{i % 97}"],
+                "n": i,
+            },
+        )
+        for i in range(start, start + count)
+    ]
+
+
+def _latency(fn: Callable[[], object], samples: int, budget_s: float) -> tuple[list[float], int]:
+    """Per-call seconds for up to ``samples`` calls, stopping early after ``budget_s``."""
+    times: list[float] = []
+    deadline = time.perf_counter() + budget_s
+    for _ in range(samples):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+        if time.perf_counter() > deadline:
+            break
+    return times, len(times)
+
+
+def _fmt_us(times: list[float]) -> str:
+    times = sorted(times)
+    p50 = statistics.median(times) * 1e6
+    p99 = times[min(len(times) - 1, int(len(times) * 0.99))] * 1e6
+    return f"{statistics.fmean(times) * 1e6:,.0f} µs (p50 {p50:,.0f}, p99 {p99:,.0f})"
+
+
+def main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="100,000 leaves instead of 1,000,000")
+    ap.add_argument("--leaves", type=int, default=None)
+    ap.add_argument("--batch", type=int, default=1000, help="entries per durable transaction")
+    ap.add_argument("--proofs", type=int, default=2000, help="proof samples (Accord)")
+    ap.add_argument("--peer-proofs", type=int, default=200, help="proof samples (pymerkle)")
+    ap.add_argument("--skip-peer", action="store_true", help="only measure Accord")
+    args = ap.parse_args(argv)
+    n = args.leaves or (100_000 if args.quick else 1_000_000)
+    batch = args.batch
+    rng = random.Random(6962)
+
+    print(f"# ledger benchmark: {n:,} leaves, batches of {batch:,}, {platform.python_version()}")
+    results: dict[str, dict[str, str]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        # ---- Accord ------------------------------------------------------------------------------
+        ledger = Ledger.open(Path(tmp) / "accord.db")
+        spent = 0.0
+        for start in range(0, n, batch):
+            entries = _entries(start, min(batch, n - start))
+            t = time.perf_counter()
+            ledger.append(entries)
+            spent += time.perf_counter() - t
+        acc_rate = n / spent
+        idx = [rng.randrange(n) for _ in range(args.proofs)]
+        olds = [rng.randrange(1, n) for _ in range(args.proofs)]
+        it_i, it_c = iter(idx), iter(olds)
+        inc, _ = _latency(lambda: ledger.inclusion_proof(next(it_i), n), args.proofs, 60)
+        con, _ = _latency(lambda: ledger.consistency_proof(next(it_c), n), args.proofs, 60)
+        root = ledger.root()
+        # Spot-check correctness of what was timed.
+        for i in idx[:50]:
+            p = ledger.inclusion_proof(i, n)
+            assert merkle.verify_inclusion(
+                leaf_hash=p.leaf_hash, index=i, size=n, proof=p.hashes, root=root
+            )
+        for m in olds[:50]:
+            assert ledger.consistency_proof(m, n).verify()
+        results["Accord Ledger (SQLite)"] = {
+            "appends": f"{acc_rate:,.0f}/s",
+            "inclusion": _fmt_us(inc),
+            "consistency": _fmt_us(con),
+            "samples": f"{len(inc)} / {len(con)}",
+        }
+        ledger.close()
+        print(
+            f"accord: {acc_rate:,.0f} appends/s; "
+            f"inclusion {_fmt_us(inc)}; consistency {_fmt_us(con)}"
+        )
+        sys.stdout.flush()
+
+        # ---- pymerkle ----------------------------------------------------------------------------
+        if not args.skip_peer:
+            from pymerkle import SqliteTree
+
+            tree = SqliteTree(str(Path(tmp) / "pymerkle.db"))
+            tree.con.execute("PRAGMA journal_mode=WAL")
+            tree.con.execute("PRAGMA synchronous=FULL")
+            spent = 0.0
+            for start in range(0, n, batch):
+                datas = [e.to_bytes() for e in _entries(start, min(batch, n - start))]
+                t = time.perf_counter()
+                tree.append_entries(datas)
+                spent += time.perf_counter() - t
+            pm_rate = n / spent
+            it_i, it_c = iter(idx), iter(olds)
+            budget = 120 if n >= 1_000_000 else 60
+            p_inc, _ = _latency(
+                lambda: tree.prove_inclusion(next(it_i) + 1, n), args.peer_proofs, budget
+            )
+            p_con, _ = _latency(
+                lambda: tree.prove_consistency(next(it_c), n), args.peer_proofs, budget
+            )
+            same_root = tree.get_root(n) == root
+            results["pymerkle SqliteTree"] = {
+                "appends": f"{pm_rate:,.0f}/s",
+                "inclusion": _fmt_us(p_inc),
+                "consistency": _fmt_us(p_con),
+                "samples": f"{len(p_inc)} / {len(p_con)}",
+            }
+            tree.close()
+            print(
+                f"pymerkle: {pm_rate:,.0f} appends/s; inclusion {_fmt_us(p_inc)}; "
+                f"consistency {_fmt_us(p_con)}; same root: {same_root}"
+            )
+            print(
+                f"ratios (Accord / pymerkle): appends {acc_rate / pm_rate:.2f}x, "
+                f"inclusion {statistics.fmean(p_inc) / statistics.fmean(inc):.0f}x faster, "
+                f"consistency {statistics.fmean(p_con) / statistics.fmean(con):.0f}x faster"
+            )
+            if not same_root:
+                print("ERROR: the two trees disagree on the root", file=sys.stderr)
+                return 1
+
+    print()
+    print("| implementation | durable appends | inclusion proof | consistency proof | samples |")
+    print("|---|---|---|---|---|")
+    for name, r in results.items():
+        print(
+            f"| {name} | {r['appends']} | {r['inclusion']} | {r['consistency']} | {r['samples']} |"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,0 +1,151 @@
+"""Invariants of the log: every proof verifies; any flipped bit makes verification fail."""
+
+from __future__ import annotations
+
+import base64
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from accord.errors import AccordError
+from accord.ledger import merkle
+from accord.ledger.bundle import make_bundle, verify_bundle
+from accord.ledger.checkpoint import Checkpoint, Signer
+from accord.ledger.entries import Entry
+from accord.ledger.store import InclusionProof
+
+SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SIGNER = Signer.generate("accord.test/log")
+VERIFIER = SIGNER.verifier()
+
+
+def _flip(data: bytes, bit: int) -> bytes:
+    bit %= len(data) * 8
+    out = bytearray(data)
+    out[bit // 8] ^= 1 << (bit % 8)
+    return bytes(out)
+
+
+@st.composite
+def trees(draw: st.DrawFn) -> tuple[list[bytes], int]:
+    size = draw(st.integers(1, 300))
+    leaves = [i.to_bytes(4, "big") for i in range(size)]
+    return leaves, size
+
+
+@SETTINGS
+@given(trees(), st.data())
+def test_every_inclusion_proof_verifies_and_no_flip_does(
+    tree: tuple[list[bytes], int], data: st.DataObject
+) -> None:
+    leaves, size = tree
+    index = data.draw(st.integers(0, size - 1))
+    root = merkle.root_hash(leaves)
+    proof = merkle.inclusion_proof(leaves, index, size)
+    leaf = merkle.leaf_hash(leaves[index])
+    assert merkle.verify_inclusion(leaf_hash=leaf, index=index, size=size, proof=proof, root=root)
+    bit = data.draw(st.integers(0, 10_000))
+    if proof:
+        k = data.draw(st.integers(0, len(proof) - 1))
+        bad = [*proof[:k], _flip(proof[k], bit), *proof[k + 1 :]]
+        assert not merkle.verify_inclusion(
+            leaf_hash=leaf, index=index, size=size, proof=bad, root=root
+        )
+    assert not merkle.verify_inclusion(
+        leaf_hash=leaf, index=index, size=size, proof=proof, root=_flip(root, bit)
+    )
+    assert not merkle.verify_inclusion(
+        leaf_hash=merkle.leaf_hash(_flip(leaves[index], bit)),
+        index=index,
+        size=size,
+        proof=proof,
+        root=root,
+    )
+
+
+@SETTINGS
+@given(trees(), st.data())
+def test_every_consistency_proof_verifies_and_no_flip_does(
+    tree: tuple[list[bytes], int], data: st.DataObject
+) -> None:
+    leaves, size = tree
+    old = data.draw(st.integers(0, size))
+    old_root, new_root = merkle.root_hash(leaves[:old]), merkle.root_hash(leaves)
+    proof = merkle.consistency_proof(leaves, old, size)
+    ok = merkle.verify_consistency(
+        old_size=old, new_size=size, old_root=old_root, new_root=new_root, proof=proof
+    )
+    assert ok
+    bit = data.draw(st.integers(0, 10_000))
+    if proof:
+        k = data.draw(st.integers(0, len(proof) - 1))
+        bad = [*proof[:k], _flip(proof[k], bit), *proof[k + 1 :]]
+        assert not merkle.verify_consistency(
+            old_size=old, new_size=size, old_root=old_root, new_root=new_root, proof=bad
+        )
+    if old > 0:
+        assert not merkle.verify_consistency(
+            old_size=old,
+            new_size=size,
+            old_root=_flip(old_root, bit),
+            new_root=new_root,
+            proof=proof,
+        )
+    if old > 0:
+        assert not merkle.verify_consistency(
+            old_size=old,
+            new_size=size,
+            old_root=old_root,
+            new_root=_flip(new_root, bit),
+            proof=proof,
+        )
+
+
+@SETTINGS
+@given(st.integers(0, 2**40), st.binary(min_size=32, max_size=32), st.data())
+def test_any_flipped_bit_of_a_signed_checkpoint_fails(
+    size: int, root: bytes, data: st.DataObject
+) -> None:
+    note = Checkpoint("accord.test/log", size, root).sign(SIGNER).encode()
+    assert Checkpoint.from_note(note.decode(), [VERIFIER]).size == size
+    bit = data.draw(st.integers(0, len(note) * 8 - 1))
+    flipped = _flip(note, bit)
+    try:
+        Checkpoint.from_note(flipped.decode("utf-8"), [VERIFIER])
+    except (AccordError, UnicodeDecodeError):
+        return
+    raise AssertionError(f"a note with bit {bit} flipped still verifies")
+
+
+@SETTINGS
+@given(st.integers(1, 40), st.data())
+def test_any_flipped_bit_of_a_bundle_fails(size: int, data: st.DataObject) -> None:
+    entries = [Entry("event", {"i": i}).to_bytes() for i in range(size)]
+    index = data.draw(st.integers(0, size - 1))
+    root = merkle.root_hash(entries)
+    proof = InclusionProof(
+        index,
+        size,
+        merkle.leaf_hash(entries[index]),
+        tuple(merkle.inclusion_proof(entries, index, size)),
+    )
+    note = Checkpoint("accord.test/log", size, root).sign(SIGNER)
+    bundle = make_bundle(entries[index], proof, note)
+    assert verify_bundle(bundle, VERIFIER).leaf_index == index
+    bit = data.draw(st.integers(0, 10_000))
+    what = data.draw(st.sampled_from(["entry", "leaf_hash", "hashes"]))
+    bad = dict(bundle)
+    if what == "hashes":
+        if not proof.hashes:
+            return
+        k = data.draw(st.integers(0, len(proof.hashes) - 1))
+        hashes = list(proof.hashes)
+        hashes[k] = _flip(hashes[k], bit)
+        bad["hashes"] = [base64.b64encode(h).decode() for h in hashes]
+    else:
+        bad[what] = base64.b64encode(_flip(base64.b64decode(bundle[what]), bit)).decode()
+    try:
+        verify_bundle(bad, VERIFIER)
+    except AccordError:
+        return
+    raise AssertionError(f"a bundle with a flipped bit in {what} still verifies")
