@@ -1,5 +1,5 @@
-"""Shared fixtures: a database per test (SQLite in tmp_path, and PostgreSQL in a fresh random schema),
-the service, the app, an HTTP client, and users with API tokens for every role.
+"""Shared fixtures: a database per test (SQLite in tmp_path, and PostgreSQL in a fresh random
+schema), the service, the app, an HTTP client, and users with API tokens for every role.
 
 ``db_url`` is parametrised over ``sqlite`` and ``postgresql``: every test that uses it (directly or
 through ``service``/``app``/``client``/``world``) runs against both. PostgreSQL comes from env
@@ -23,9 +23,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-PG_URL = os.environ.get(
-    "ACCORD_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
+PG_URL = os.environ.get("ACCORD_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 #: A transfer that every shipped pack can read (the example of docs/transfer.md, trimmed).
 TRANSFER: dict[str, Any] = {
@@ -130,9 +128,7 @@ class Client:
 
     def __init__(self, app: Any, base_url: str = "http://testserver") -> None:
         self._loop = asyncio.new_event_loop()
-        self._client = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url=base_url
-        )
+        self._client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=base_url)
 
     def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         """Send one request and wait for the answer."""
@@ -193,15 +189,26 @@ class World:
 
 
 def make_account(
-    service: Any, *, email: str, role: str, org_id: int | None, scopes: tuple[str, ...] = ()
+    service: Any,
+    *,
+    email: str,
+    role: str,
+    org_id: int | None,
+    scopes: tuple[str, ...] = (),
+    with_password: bool = False,
 ) -> Account:
-    """Create a user (password ``password-<role>``) and an API token for it."""
+    """Create a user and an API token for it; with a password ``password-<role>`` if asked
+    (argon2 hashing is deliberately slow, so only where a test signs in)."""
     from accord.service import OPERATOR
     from accord.storage.models import Role
 
     password = f"password-{role}"
     user = service.create_user(
-        OPERATOR, email=email, role=Role(role), org=org_id, password=password
+        OPERATOR,
+        email=email,
+        role=Role(role),
+        org=org_id,
+        password=password if with_password else None,
     )
     _view, secret = service.issue_token(
         OPERATOR, user=int(user["id"]), name="test", scopes=scopes or ("read", "write")
@@ -211,7 +218,8 @@ def make_account(
 
 @pytest.fixture
 def world(app: Any, service: Any) -> World:
-    """Organisations A and B and accounts: admin, regulator, auditor, member_a, member_b."""
+    """Organisations A and B and accounts: admin, regulator, auditor, member_a, member_b
+    (only member_a has a password)."""
     from accord.service import OPERATOR
 
     org_a = int(service.create_org(OPERATOR, name="Org A", country="DE")["id"])
@@ -225,6 +233,10 @@ def world(app: Any, service: Any) -> World:
         ("member_b", "member", org_b),
     ):
         w.accounts[name] = make_account(
-            service, email=f"{name}@test.example.org", role=role, org_id=org
+            service,
+            email=f"{name}@test.example.org",
+            role=role,
+            org_id=org,
+            with_password=name == "member_a",
         )
     return w

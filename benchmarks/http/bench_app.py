@@ -4,21 +4,34 @@
 it measures what FastAPI, uvicorn and Accord's middleware cost per request, so the decision
 endpoint can be compared with it in the same server process. The product app never mounts it.
 
-Run by ``run.py`` as ``uvicorn --factory bench_app:create`` (settings from ``ACCORD_*``).
+Run by ``run.py`` as ``uvicorn --factory bench_app:create --app-dir benchmarks/http`` (settings
+from ``ACCORD_*``).
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from fastapi import Body, FastAPI
 
+from accord.settings import Settings
 from accord.web.app import create_app
 
 
 def create() -> FastAPI:
-    """The product app with ``POST /bench/trivial`` added."""
-    app = create_app()
+    """The product app with ``POST /bench/trivial`` added.
+
+    With ``ACCORD_BENCH_GROUP_COMMIT=1`` the service is the group-commit *prototype*
+    (``group_commit.py``) instead of the product's.
+    """
+    if os.environ.get("ACCORD_BENCH_GROUP_COMMIT") == "1":
+        from group_commit import GroupCommitService
+
+        settings = Settings.from_env()
+        app = create_app(settings, service=GroupCommitService(settings))
+    else:
+        app = create_app()
 
     @app.post("/bench/trivial", include_in_schema=False)
     async def trivial(body: dict[str, Any] = Body(...)) -> dict[str, Any]:

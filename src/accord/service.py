@@ -9,10 +9,13 @@ enforced in one place whatever the entry point. See ``docs/roles.md``.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import logging
 import threading
+import time
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
@@ -23,12 +26,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from accord.errors import (
+    AccordError,
     ConflictError,
     Diagnostic,
     InputError,
     NotFoundError,
     PackError,
     PermissionDeniedError,
+    StorageError,
 )
 from accord.settings import Settings
 from accord.storage import accounts
@@ -134,6 +139,28 @@ class Principal:
 
 
 ANONYMOUS = Principal()
+#: Most decisions written in one group-commit transaction.
+MAX_BATCH = 256
+#: How often (seconds) the compiled engine checks the database for pack changes made elsewhere.
+ENGINE_RECHECK_SECONDS = 1.0
+
+
+@dataclass(slots=True)
+class _Pending:
+    """A decided transfer waiting for the group commit."""
+
+    principal: Principal
+    transfer_json: dict[str, Any]
+    decision_id: str
+    decision: dict[str, Any]
+    digest: str
+    outcome: str
+    as_of: date
+    packs: list[str]
+    entry: dict[str, Any]
+    done: Future[tuple[int, dict[str, Any]]] = field(default_factory=Future)
+
+
 #: The command line acting with full rights on the local database.
 OPERATOR = Principal(email="cli", role=Role.ADMIN, via="cli")
 
@@ -177,6 +204,12 @@ class Service:
         self._engine_key: tuple[tuple[str, int], ...] | None = None
         self._engine: Any = None
         self._token_touch: dict[int, datetime] = {}
+        self._pending: list[_Pending] = []
+        #: Bumped by every pack change made through this process; other processes' changes are
+        #: noticed by a query at most every ENGINE_RECHECK_SECONDS.
+        self._pack_generation = 0
+        self._engine_seen: tuple[int, float] = (-1, 0.0)
+        self._pending_lock = threading.Lock()
 
     def close(self) -> None:
         """Release the database connections."""
@@ -190,7 +223,10 @@ class Service:
         added: list[str] = []
         with self.db.write() as session:
             known = set(session.scalars(select(Pack.id)))
+            stored = set(session.scalars(select(PackVersion.sha256)))
             for source, text in texts:
+                if hashlib.sha256(text.encode("utf-8")).hexdigest() in stored:
+                    continue
                 try:
                     parsed = _parse_pack(text, source=source)
                 except PackError as exc:  # a broken shipped pack must not stop the service
@@ -202,6 +238,8 @@ class Service:
                     continue
                 self._store_version(session, parsed, text, actor_id=None, status=PackStatus.ACTIVE)
                 added.append(parsed.meta.id)
+        if added:
+            self._pack_generation += 1
         return added
 
     def _refresh_shipped(self, session: Session, parsed: Any, text: str) -> bool:
@@ -445,6 +483,7 @@ class Service:
         principal.require(Capability.MANAGE_PACKS)
         parsed = _parse_pack(text, source=source)
         with self.db.write() as session:
+            self._pack_generation += 1
             version = self._store_version(
                 session, parsed, text, actor_id=principal.user_id, status=PackStatus.DRAFT
             )
@@ -665,10 +704,20 @@ class Service:
             pack.status = status.value
             pack.current_version = number
             pack.updated_at = now
+            self._pack_generation += 1
             return _pack_view(pack, latest=latest)
 
     def _engine_for_active_packs(self) -> Any:
         """The compiled engine over the active packs (recompiled when they change)."""
+        generation, checked = self._engine_seen
+        now = time.monotonic()
+        if (
+            self._engine is not None
+            and generation == self._pack_generation
+            and now - checked < ENGINE_RECHECK_SECONDS
+        ):
+            return self._engine
+        seen = (self._pack_generation, now)
         with self.db.read() as session:
             rows = session.execute(
                 select(Pack.id, Pack.current_version)
@@ -678,6 +727,7 @@ class Service:
             key = tuple((r[0], r[1]) for r in rows)
             with self._engine_lock:
                 if key == self._engine_key and self._engine is not None:
+                    self._engine_seen = seen
                     return self._engine
                 texts = session.execute(
                     select(PackVersion.pack_id, PackVersion.number, PackVersion.text).where(
@@ -694,6 +744,7 @@ class Service:
 
                 self._engine = compile_packs(packs)
                 self._engine_key = key
+                self._engine_seen = seen
                 return self._engine
 
     # ------------------------------------------------------------------ decisions
@@ -733,38 +784,122 @@ class Service:
                 "packs": packs,
             },
         }
-        with self.db.write_lock:
-            with self.db.write() as session:
-                transfer_row = TransferRecord(
-                    id=new_id(),
-                    external_id=transfer_json.get("id"),
-                    org_id=principal.org_id,
-                    submitted_by=principal.user_id,
-                    document=transfer_json,
-                )
-                session.add(transfer_row)
-                session.flush()
-                leaf_index = self.ledger.append_in(session.connection(), entry)
-                record = DecisionRecord(
-                    id=decision_id,
-                    transfer_id=transfer_row.id,
-                    org_id=principal.org_id,
-                    outcome=outcome,
-                    as_of=as_of_value,
-                    decision=decision_dict,
-                    digest=digest,
-                    leaf_index=leaf_index,
-                )
-                session.add(record)
-                session.flush()
-                session.add_all(DecisionPack(decision_id=decision_id, pack_id=p) for p in packs)
-                org = session.get(Org, principal.org_id) if principal.org_id is not None else None
-                view = _decision_view(
-                    record, transfer_row, org_name=org.name if org else None, full=True
-                )
-            self.ledger.sign()
+        pending = _Pending(
+            principal=principal,
+            transfer_json=transfer_json,
+            decision_id=decision_id,
+            decision=decision_dict,
+            digest=digest,
+            outcome=outcome,
+            as_of=as_of_value,
+            packs=packs,
+            entry=entry,
+        )
+        leaf_index, view = self._commit(pending)
         view["receipt"] = self.ledger.receipt(leaf_index)
         return view
+
+    # Group commit: a decision is acknowledged only after the transaction holding it committed,
+    # but every decision waiting at that moment shares the transaction (and its fsync), and one
+    # checkpoint is signed per batch. The first waiter to get the write lock writes the batch.
+
+    def _commit(self, pending: _Pending) -> tuple[int, dict[str, Any]]:
+        with self._pending_lock:
+            self._pending.append(pending)
+        with self.db.write_lock:
+            if not pending.done.done():
+                with self._pending_lock:
+                    batch = self._pending[:MAX_BATCH]
+                    del self._pending[:MAX_BATCH]
+                self._write_batch(batch)
+        return pending.done.result()
+
+    def _write_batch(self, batch: list[_Pending]) -> None:
+        """Write a batch in one transaction; if it fails, retry each decision on its own so one
+        bad decision cannot fail the others (each failure leaves nothing written)."""
+        try:
+            self._write_batch_once(batch)
+        finally:  # never leave a waiter without an answer
+            for item in batch:
+                if not item.done.done():
+                    item.done.set_exception(
+                        StorageError("the decision was not recorded", [Diagnostic("aborted")])
+                    )
+
+    def _write_batch_once(self, batch: list[_Pending]) -> None:
+        if not batch:
+            return
+        try:
+            results = self._write_rows(batch)
+        except Exception as exc:
+            if len(batch) == 1:
+                batch[0].done.set_exception(exc)
+                return
+            for item in batch:
+                self._write_batch([item])
+            return
+        try:
+            self.ledger.sign()
+        except AccordError as exc:  # the decisions are committed; receipts sign lazily
+            _log.error("checkpoint not signed: %s", exc.render())
+        for item, result in zip(batch, results, strict=True):
+            item.done.set_result(result)
+
+    def _write_rows(self, batch: list[_Pending]) -> list[tuple[int, dict[str, Any]]]:
+        with self.db.write() as session:
+            transfers = [
+                TransferRecord(
+                    id=new_id(),
+                    external_id=item.transfer_json.get("id"),
+                    org_id=item.principal.org_id,
+                    submitted_by=item.principal.user_id,
+                    document=item.transfer_json,
+                )
+                for item in batch
+            ]
+            session.add_all(transfers)
+            session.flush()
+            leaves = self.ledger.append_many_in(
+                session.connection(), [item.entry for item in batch]
+            )
+            records = [
+                DecisionRecord(
+                    id=item.decision_id,
+                    transfer_id=row.id,
+                    org_id=item.principal.org_id,
+                    outcome=item.outcome,
+                    as_of=item.as_of,
+                    decision=item.decision,
+                    digest=item.digest,
+                    leaf_index=leaf,
+                )
+                for item, row, leaf in zip(batch, transfers, leaves, strict=True)
+            ]
+            session.add_all(records)
+            session.flush()
+            session.add_all(
+                DecisionPack(decision_id=item.decision_id, pack_id=p)
+                for item in batch
+                for p in item.packs
+            )
+            org_ids = {item.principal.org_id for item in batch} - {None}
+            names = (
+                dict(session.execute(select(Org.id, Org.name).where(Org.id.in_(org_ids))).all())
+                if org_ids
+                else {}
+            )
+            return [
+                (
+                    leaf,
+                    _decision_view(
+                        record,
+                        row,
+                        org_name=names.get(record.org_id) if record.org_id is not None else None,
+                        full=True,
+                    ),
+                )
+                for leaf, record, row in zip(leaves, records, transfers, strict=True)
+            ]
 
     def _decision_scope(self, principal: Principal, query: Any) -> Any:
         if principal.can(Capability.READ_ALL):
@@ -888,8 +1023,10 @@ def _shipped_pack_texts() -> list[tuple[str, str]]:
     return [(f"packs/{p.name}", p.read_text(encoding="utf-8")) for p in sorted(paths)]
 
 
+@functools.lru_cache(maxsize=128)
 def _parse_pack(text: str, *, source: str) -> Any:
-    """Parse and validate a pack text (raises :class:`~accord.errors.PackError`)."""
+    """Parse and validate a pack text (raises :class:`~accord.errors.PackError`); packs are
+    immutable values, so a parsed text is cached."""
     from accord import policy
 
     return policy.Pack.from_text(text, source=source)

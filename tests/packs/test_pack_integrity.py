@@ -8,6 +8,7 @@ import pytest
 from _regimes import PACKS, REGIME_PACKS, pack
 
 from accord.policy.ast import Confidence, Pack, RuleKind
+from accord.policy.printer import print_pack
 from accord.policy.validate import validate_pack
 from accord.vocab import rights
 
@@ -100,3 +101,9 @@ def test_the_regulation_packs_default_as_their_law_says() -> None:
     assert str(pack("uk-gdpr").meta.default) == "deny"
     assert str(pack("in-dpdp").meta.default) == "permit"
     assert "s.16" in (pack("in-dpdp").meta.default_citation or "")
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
+def test_pack_round_trips_through_the_printer(path: Path) -> None:
+    p = _load(path)
+    assert Pack.from_text(print_pack(p), source=path.name) == p

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
+import pytest
 from _regimes import PACKS, deciding_rules, run, transfer
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -135,3 +137,92 @@ def test_non_personal_data_is_outside_every_regime_pack() -> None:
     d = run(t, "eu-gdpr-ch5", "uk-gdpr", "cn-pipl", "in-dpdp", "ru-152fz")
     assert d.outcome == "permit"
     assert not any(p["applied"] for p in d.to_dict()["packs"])
+
+
+SCC_MODULES = {
+    "scc-2021-module-1": ("controller", "controller"),
+    "scc-2021-module-2": ("controller", "processor"),
+    "scc-2021-module-3": ("processor", "processor"),
+    "scc-2021-module-4": ("processor", "controller"),
+}
+
+
+@pytest.mark.parametrize("module", sorted(SCC_MODULES))
+@pytest.mark.parametrize("exporter_role", ["controller", "processor"])
+@pytest.mark.parametrize("importer_role", ["controller", "processor"])
+def test_an_scc_module_counts_only_for_its_roles(
+    module: str, exporter_role: str, importer_role: str
+) -> None:
+    # SCC 2021/914, Annex: Module One C→C, Two C→P, Three P→P, Four P→C.
+    t = transfer(
+        {
+            "exporter": {"role": exporter_role},
+            "importer": {"role": importer_role},
+            "mechanisms": [module],
+        }
+    )
+    matches = SCC_MODULES[module] == (exporter_role, importer_role)
+    d = run(t, "eu-gdpr-ch5")
+    assert d.outcome == ("permit_with_obligations" if matches else "deny")
+    assert ("eu-tia" in {o.id for o in d.obligations}) == matches
+
+
+_EU_TRANSFERS = st.fixed_dictionaries(
+    {
+        "importer": st.fixed_dictionaries(
+            {
+                "country": st.sampled_from(["US", "CA", "JP", "IN", "SG", "BR", "FR"]),
+                "role": st.sampled_from(["controller", "processor"]),
+                "subject_to": st.sampled_from([[], ["PIPEDA"]]),
+            }
+        ),
+        "exporter": st.fixed_dictionaries(
+            {
+                "country": st.sampled_from(["DE", "GB"]),
+                "role": st.sampled_from(["controller", "processor"]),
+            }
+        ),
+        "mechanisms": st.lists(
+            st.sampled_from(
+                [
+                    "scc-2021-module-1",
+                    "scc-2021-module-2",
+                    "scc-2010",
+                    "privacy-shield",
+                    "idta",
+                    "uk-addendum",
+                    "derogation-consent",
+                    "global-cbpr",
+                ]
+            ),
+            max_size=3,
+            unique=True,
+        ),
+        "occasional": st.booleans(),
+    }
+)
+_NOT_TOOLS = [{"scheme": s, "status": "active"} for s in ("global-cbpr", "apec-cbpr", "iso-27701")]
+
+
+@settings(max_examples=60, deadline=None)
+@given(over=_EU_TRANSFERS)
+def test_schemes_that_are_no_transfer_tool_change_nothing(over: dict[str, Any]) -> None:
+    # GDPR / UK GDPR Art 46(2)(f) and Art 42: CBPR and ISO certifications are no transfer tool.
+    plain = transfer(over)
+    certified = transfer({**over, "importer": {**over["importer"], "certifications": _NOT_TOOLS}})
+    for pack_id in ("eu-gdpr-ch5", "uk-gdpr"):
+        assert run(plain, pack_id).outcome == run(certified, pack_id).outcome
+
+
+@settings(max_examples=60, deadline=None)
+@given(over=_EU_TRANSFERS)
+def test_an_inactive_dpf_listing_counts_as_none(over: dict[str, Any]) -> None:
+    # Decision (EU) 2023/1795: only "active" organisations may receive data under the DPF.
+    inactive = [
+        {"scheme": "eu-us-dpf", "status": "inactive"},
+        {"scheme": "uk-extension-dpf", "status": "inactive"},
+    ]
+    plain = transfer(over)
+    listed = transfer({**over, "importer": {**over["importer"], "certifications": inactive}})
+    for pack_id in ("eu-gdpr-ch5", "uk-gdpr"):
+        assert run(plain, pack_id).outcome == run(listed, pack_id).outcome

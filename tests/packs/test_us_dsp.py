@@ -145,6 +145,29 @@ def test_bulk_iff_more_than_the_threshold(limb: tuple[str, int, str], scale: int
         assert decision.outcome is expected, (category, count)
 
 
+_COUNTS = st.dictionaries(
+    st.sampled_from([t[0] for t in THRESHOLDS]),
+    st.integers(min_value=0, max_value=120_000),
+    min_size=1,
+    max_size=3,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(_COUNTS, st.sampled_from([t[0] for t in THRESHOLDS]), st.integers(1, 50_000))
+def test_more_data_never_turns_a_deny_into_a_permit(
+    counts: dict[str, int], category: str, extra: int
+) -> None:
+    """Property (202.205, 202.301): bulk is monotone; adding persons to any category of a denied
+    brokerage to a covered person keeps it denied, and a permitted one only moves towards deny."""
+    before = run(data=data(counts)).outcome
+    grown = {**counts, category: counts.get(category, 0) + extra}
+    after = run(data=data(grown)).outcome
+    assert before in (Outcome.PERMIT, Outcome.DENY)
+    if before is Outcome.DENY:
+        assert after is Outcome.DENY
+
+
 @pytest.mark.parametrize(
     ("counts", "outcome"),
     [
@@ -157,6 +180,9 @@ def test_bulk_iff_more_than_the_threshold(limb: tuple[str, int, str], scale: int
         ({"personal-health": 5, "covered-personal-identifiers": 10_000}, Outcome.PERMIT),
         ({"personal-health": 5, "covered-personal-identifiers": 10_001}, Outcome.DENY),
         ({"personal-financial": 9_000, "personal-health": 9_000}, Outcome.PERMIT),
+        # A category listed with nobody in it does not make the set "combined".
+        ({"biometric": 0, "personal-financial": 10_000}, Outcome.PERMIT),
+        ({"human-genomic": 0, "other-omic": 999, "precise-geolocation": 67}, Outcome.PERMIT),
     ],
 )
 def test_combined_data_takes_the_lowest_threshold(counts: dict[str, int], outcome: Outcome) -> None:
@@ -463,7 +489,7 @@ def test_pack_metadata() -> None:
 
 
 def test_cedar_encoding_in_the_benchmark_agrees_with_the_pack() -> None:
-    """benchmarks/decide/dsp.cedar encodes the same permit/deny rules: both agree on 400 random
+    """benchmarks/decide/dsp.cedar encodes the same permit/deny rules: both agree on 1,000 random
     transfers (the benchmark checks 100,000)."""
     import importlib.util
 
@@ -478,7 +504,7 @@ def test_cedar_encoding_in_the_benchmark_agrees_with_the_pack() -> None:
     policies = cedarpy.PolicySet.from_str((script.parent / "dsp.cedar").read_text("utf-8"))
     entities = cedarpy.Entities.from_json_str("[]")
     verdicts = set()
-    for doc in bench.generate(400, seed=7):
+    for doc in bench.generate(1_000, seed=7):
         ours = engine().decide(Transfer.from_mapping(doc))
         theirs = cedarpy.is_authorized(bench.cedar_request(doc), policies, entities)
         verdict = bench.dsp_verdict(ours)

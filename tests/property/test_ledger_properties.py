@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 
+import rfc8785
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -11,7 +12,7 @@ from accord.errors import AccordError
 from accord.ledger import merkle
 from accord.ledger.bundle import make_bundle, verify_bundle
 from accord.ledger.checkpoint import Checkpoint, Signer
-from accord.ledger.entries import Entry
+from accord.ledger.entries import Entry, canonical_json
 from accord.ledger.store import InclusionProof
 
 SETTINGS = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -149,3 +150,22 @@ def test_any_flipped_bit_of_a_bundle_fails(size: int, data: st.DataObject) -> No
     except AccordError:
         return
     raise AssertionError(f"a bundle with a flipped bit in {what} still verifies")
+
+
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**53) + 1, 2**53 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@SETTINGS
+@given(JSON_VALUES)
+def test_the_fast_canonical_path_agrees_with_rfc8785(value: object) -> None:
+    assert canonical_json(value) == rfc8785.dumps(value)

@@ -60,7 +60,7 @@ def glossary(
         )
         return
     grid = Table(title="Rights and principles", show_lines=False)
-    grid.add_column("id")
+    grid.add_column("id", no_wrap=True)
     grid.add_column("kind")
     grid.add_column("label")
     grid.add_column("safeguards", justify="right")

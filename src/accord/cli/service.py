@@ -104,10 +104,10 @@ def demo(
     world = demo_world.seed(service, decisions=decisions)
     state = "seeded" if world.created else "reused"
     _out.print(f"Demo database {state}: {settings.database_url} ({world.decisions} decisions)")
-    table = Table("email", "role", "organisation", "password", title="Demo sign-ins")
+    typer.echo("Demo sign-ins (email / password, role, organisation):")
     for user in world.users:
-        table.add_row(user.email, user.role, user.org or "", user.password)
-    _out.print(table)
+        org = f", {user.org}" if user.org else ""
+        typer.echo(f"  {user.email} / {user.password}  ({user.role}{org})")
     _out.print(f"Open http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
     if serve_:
         _run(create_app(settings, service=service), host, port)

@@ -117,8 +117,9 @@ class Entry:
 
     def to_bytes(self) -> bytes:
         """The RFC 8785 canonical JSON of the envelope: the leaf data."""
+        body = self.body if type(self.body) is dict else dict(self.body)
         try:
-            data = canonical_json(self.to_dict())
+            data = canonical_json({"body": body, "schema": self.schema, "type": self.type})
         except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
             raise InputError(
                 "the entry cannot be written as canonical JSON",

@@ -113,7 +113,6 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA cache_size=-32768")
-    cursor.execute("PRAGMA wal_autocheckpoint=10000")
     cursor.close()
 
 

@@ -13,7 +13,16 @@ from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
-__all__ = ["available", "did_you_mean", "group", "groups", "is_a", "known", "terms"]
+__all__ = [
+    "available",
+    "descendants",
+    "did_you_mean",
+    "group",
+    "groups",
+    "is_a",
+    "known",
+    "terms",
+]
 
 
 @cache
@@ -61,6 +70,15 @@ def is_a(term: str, ancestor: str) -> bool:
     if v is None:
         return False
     return bool(v.is_a(term, ancestor))
+
+
+@cache
+def descendants(term: str) -> frozenset[str]:
+    """``term`` and every term below it (for a group name, its members)."""
+    v = _vocab()
+    if v is None or not hasattr(v, "descendants"):
+        return frozenset({term})
+    return frozenset(v.descendants(term)) | {term}
 
 
 def groups() -> Mapping[str, frozenset[str]]:

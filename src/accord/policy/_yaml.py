@@ -209,6 +209,21 @@ def plain(node: LNode) -> Any:
     return {k: plain(v) for k, v in node.items.items()}
 
 
+def locate_node(node: LNode, path: Sequence[str | int]) -> tuple[LNode, bool]:
+    """The node at ``path`` (or the deepest one reached) and whether the whole path was found."""
+    current = node
+    for part in path:
+        nxt: LNode | None = None
+        if isinstance(current, LMap) and isinstance(part, str):
+            nxt = current.items.get(part)
+        elif isinstance(current, LSeq) and isinstance(part, int) and 0 <= part < len(current.items):
+            nxt = current.items[part]
+        if nxt is None:
+            return current, False
+        current = nxt
+    return current, True
+
+
 def locate(node: LNode, path: Sequence[str | int]) -> tuple[Location, bool]:
     """The location of ``path`` inside ``node``: the deepest node reached and whether it was exact.
 

@@ -127,36 +127,44 @@ def _attr_getter(path: str) -> Callable[[_View], Any]:
     return lambda v: get(v.t)
 
 
-def _set_getter(path: str) -> Callable[[_View], frozenset[Any] | None]:
-    raw = _attr_getter(path)
+def _set_getter(path: str) -> Callable[[_View], tuple[Any, ...] | None]:
+    """A list fact as stored (a tuple, or ``None`` when unknown); set operators take any
+    iterable, so no set is built per decision."""
+    get = operator.attrgetter(path)
 
-    def get(v: _View) -> frozenset[Any] | None:
-        cache = v.cache
-        if path in cache:
-            return cache[path]  # type: ignore[no-any-return]
-        value = raw(v)
-        out = None if value is None else frozenset(value)
-        cache[path] = out
-        return out
+    def read(v: _View) -> tuple[Any, ...] | None:
+        value: tuple[Any, ...] | None = get(v.t)
+        return value
 
-    return get
+    return read
 
 
 def _subjects_getter(category: str) -> Callable[[_View], int | None]:
-    def get(v: _View) -> int | None:
+    below = _vocab.descendants(category)
+    key = SUBJECTS_PREFIX + category
+
+    def count(v: _View) -> int | None:
         data = v.t.data
         subjects = data.subjects
         if subjects is not None:
-            count = subjects.get(category)
-            if count is not None:
-                return count
-            below = [n for k, n in subjects.items() if _vocab.is_a(k, category)]
-            if below:
-                return max(below)
+            exact = subjects.get(category)
+            if exact is not None:
+                return exact
+            narrower = [n for k, n in subjects.items() if k in below]
+            if narrower:
+                return max(narrower)
         cats = data.categories
-        if cats is not None and not any(_vocab.is_a(c, category) for c in cats):
+        if cats is not None and below.isdisjoint(cats):
             return 0  # the category is not transferred at all
         return None
+
+    def get(v: _View) -> int | None:
+        cache = v.cache
+        if key in cache:
+            return cache[key]  # type: ignore[no-any-return]
+        value = count(v)
+        cache[key] = value
+        return value
 
     return get
 
@@ -195,16 +203,59 @@ class CNode:
     fact: str | None = None
     getter: Callable[[_View], Any] | None = None
 
+    @property
+    def cost(self) -> int:
+        """Rough evaluation cost: atomic comparisons in the subtree (certifications weigh more)."""
+        if self.fact is not None:
+            return 4 if self.fact == CERTS else 1
+        return sum(ch.cost for ch in self.children) + 1
+
     def unknowns(self, view: _View) -> set[str]:
         """Facts whose absence makes this node unknown (empty when it is decided)."""
-        if self.ev(view) is not None:
-            return set()
-        if self.fact is not None:
-            return {self.fact}
-        out: set[str] = set()
+        _value, found = self.explain(view)
+        return found
+
+    def explain(self, view: _View) -> tuple[Tri, set[str]]:
+        """The node's value and, when unknown, the facts that make it so (one pass)."""
+        if self.fact is not None or not self.children:
+            value = self.ev(view)
+            return value, ({self.fact} if value is None and self.fact is not None else set())
+        src = self.source
+        if isinstance(src, ThresholdRef) or (
+            len(self.children) == 1
+            and not (isinstance(src, Logical) and src.op in (LogicalOp.NOT, LogicalOp.XONE))
+        ):
+            return self.children[0].explain(view)
+        assert isinstance(src, Logical)
+        op = src.op
+        if op is LogicalOp.NOT:
+            inner, why = self.children[0].explain(view)
+            return (None, why) if inner is None else (not inner, set())
+        found: set[str] = set()
+        unknown = False
+        trues = 0
         for child in self.children:
-            out |= child.unknowns(view)
-        return out
+            value, facts = child.explain(view)
+            if value is None:
+                unknown = True
+                found |= facts
+            elif op is LogicalOp.AND:
+                if value is False:
+                    return False, set()
+            elif op is LogicalOp.OR:
+                if value is True:
+                    return True, set()
+            elif value is True:
+                trues += 1
+                if trues > 1:
+                    return False, set()
+        if unknown:
+            return None, found
+        if op is LogicalOp.AND:
+            return True, set()
+        if op is LogicalOp.OR:
+            return False, set()
+        return trues == 1, set()
 
     def why_false(self, view: _View) -> str | None:
         """A short account of why a false node is false (the first false atomic part)."""
@@ -213,7 +264,7 @@ class CNode:
         src = self.source
         if isinstance(src, Atomic) and self.getter is not None:
             found = self.getter(view)
-            if isinstance(found, frozenset):
+            if isinstance(found, (frozenset, tuple)):
                 found = sorted(found, key=str)
             if src.op == Operator.EQ:
                 return f"{src.fact} is {_show(found)}, not {_show(src.value)}"
@@ -268,12 +319,14 @@ _ORDER = {
 }
 
 
-def _is_a_any(term: Any, targets: frozenset[Any]) -> bool:
-    if term in targets:
-        return True
-    return isinstance(term, str) and any(
-        _vocab.is_a(term, t) for t in targets if isinstance(t, str)
-    )
+def _is_a_closure(targets: Iterable[Any]) -> frozenset[Any]:
+    """Every value that ``isA`` one of ``targets``: the targets and their descendants."""
+    out: set[Any] = set()
+    for t in targets:
+        out.add(t)
+        if isinstance(t, str):
+            out |= _vocab.descendants(t)
+    return frozenset(out)
 
 
 def _compile_scalar(
@@ -323,10 +376,11 @@ def _compile_scalar(
 
         return ev_not_in
     if op == Operator.IS_A:
+        closure = _is_a_closure(values)
 
         def ev_is_a(v: _View) -> Tri:
             x = get(v)
-            return None if x is None else _is_a_any(x, values)
+            return None if x is None else x in closure
 
         return ev_is_a
     if op == Operator.IS_ALL_OF:
@@ -339,22 +393,22 @@ def _compile_scalar(
     raise CompileError(f"unknown operator {op!r}")
 
 
-def _compile_set(
-    a: Atomic, get: Callable[[_View], frozenset[Any] | None], groups: dict[str, frozenset[str]]
-) -> Ev:
+def _compile_set(a: Atomic, groups: dict[str, frozenset[str]]) -> Ev:
     op = a.op
     values = frozenset(_expand(a.value, groups))
+    read = operator.attrgetter(a.fact)
     if op == Operator.IS_ANY_OF:
-        return lambda v: None if (x := get(v)) is None else not x.isdisjoint(values)
+        return lambda v: None if (x := read(v.t)) is None else not values.isdisjoint(x)
     if op == Operator.IS_ALL_OF:
-        return lambda v: None if (x := get(v)) is None else values <= x
+        return lambda v: None if (x := read(v.t)) is None else values.issubset(x)
     if op == Operator.IS_NONE_OF:
-        return lambda v: None if (x := get(v)) is None else x.isdisjoint(values)
+        return lambda v: None if (x := read(v.t)) is None else values.isdisjoint(x)
     if op == Operator.IS_A:
-        return lambda v: None if (x := get(v)) is None else any(_is_a_any(t, values) for t in x)
+        closure = _is_a_closure(values)
+        return lambda v: None if (x := read(v.t)) is None else not closure.isdisjoint(x)
     if op in (Operator.EQ, Operator.NEQ):
         want = op == Operator.EQ
-        return lambda v: None if (x := get(v)) is None else (x == values) is want
+        return lambda v: None if (x := read(v.t)) is None else (frozenset(x) == values) is want
     raise CompileError(f"operator {op!r} does not apply to the list fact {a.fact}")
 
 
@@ -493,8 +547,7 @@ def compile_constraint(
         if c.fact == CERTS:
             return CNode(_compile_certs(c, groups), c, fact=c.fact, getter=_cert_display)
         if spec.type == "set":
-            sget = _set_getter(c.fact)
-            return CNode(_compile_set(c, sget, groups), c, fact=c.fact, getter=sget)
+            return CNode(_compile_set(c, groups), c, fact=c.fact, getter=_set_getter(c.fact))
         get = _scalar_getter(c.fact)
         return CNode(_compile_scalar(c, get, groups), c, fact=c.fact, getter=get)
     if isinstance(c, ThresholdRef):
@@ -510,6 +563,10 @@ def compile_constraint(
     children = tuple(
         compile_constraint(a, groups=groups, thresholds=thresholds, _seen=_seen) for a in c.args
     )
+    if c.op is not LogicalOp.NOT:
+        # Kleene and/or/xone are commutative: test cheap parts first so short-circuits skip the
+        # costly ones (stable, so equal-cost parts keep the author's order).
+        children = tuple(sorted(children, key=lambda ch: ch.cost))
     evs = tuple(ch.ev for ch in children)
     if c.op is LogicalOp.NOT:
         if len(evs) != 1:
@@ -560,6 +617,7 @@ class _CRule:
         "kind",
         "obligations",
         "pack_id",
+        "plain",
         "pos",
         "reasons",
         "rule",
@@ -592,6 +650,7 @@ class _CRule:
         self.error = error
         self.exempted_by: tuple[_CRule, ...] = ()
         self.windowed = rule.effective_from is not None or rule.sunset is not None
+        self.plain = error is None and not self.windowed  # no window, compiled fine
         self.reasons = {effect: self._reason(effect) for effect in _VERBS}
 
     def _reason(self, effect: Effect) -> Reason:
@@ -630,10 +689,11 @@ class _CRule:
         """Facts whose absence leaves this rule undecided."""
         out: set[str] = set()
         try:
+            when_value: Tri = True
             if self.when is not None:
-                out |= self.when.unknowns(view)
-            if self.unless is not None and (self.when is None or self.when.ev(view) is not False):
-                out |= self.unless.unknowns(view)
+                when_value, out = self.when.explain(view)
+            if self.unless is not None and when_value is not False:
+                out |= self.unless.explain(view)[1]
         except Exception:  # pragma: no cover - the rule was already recorded as failing
             return set()
         return out
@@ -734,7 +794,7 @@ class _Index:
     set of values, or a list fact to values it must share) and files them under those values; a
     decision looks up the transfer's value(s) and skips every rule filed elsewhere."""
 
-    __slots__ = ("levels", "rest")
+    __slots__ = ("levels", "memo", "rest")
 
     def __init__(
         self,
@@ -772,25 +832,46 @@ class _Index:
             self.levels.append((getter, table, _split(pinned), is_set))
             pending = loose
         self.rest = _split(pending)
+        self.memo: dict[tuple[Any, ...], _Buckets] = {}
 
     def candidates(self, view: _View) -> _Buckets:
         """The rules that can hold for this transfer, by kind (the others cannot hold)."""
         if not self.levels:
             return self.rest
+        keys = tuple([get(view) for get, _t, _e, _s in self.levels])
+        hit = self.memo.get(keys)
+        if hit is None:
+            hit = self._gather(keys)
+            if len(self.memo) >= _MEMO_LIMIT:
+                self.memo.clear()
+            self.memo[keys] = hit
+        return hit
+
+    def _gather(self, keys: tuple[Any, ...]) -> _Buckets:
         parts: list[_Buckets] = [self.rest]
-        for get, table, everything, is_set in self.levels:
-            key = get(view)
+        overlap = False  # a rule is filed under several values of a list fact
+        for (_get, table, everything, is_set), key in zip(self.levels, keys, strict=True):
             if key is None:
                 parts.append(everything)
             elif is_set:
-                parts.extend(table[v] for v in key if v in table)
+                hits = [table[v] for v in key if v in table]
+                overlap = overlap or len(hits) > 1
+                parts.extend(hits)
             else:
                 hit = table.get(key)
                 if hit is not None:
                     parts.append(hit)
         if len(parts) == 1:
             return parts[0]
-        return _merge(parts)
+        if overlap:
+            return _merge(parts)
+        # each rule is filed at one level under one value: plain concatenation
+        return (
+            tuple(r for p in parts for r in p[0]),
+            tuple(r for p in parts for r in p[1]),
+            tuple(r for p in parts for r in p[2]),
+            tuple(r for p in parts for r in p[3]),
+        )
 
 
 def _facts_of(c: Constraint, thresholds: dict[str, Constraint], seen: frozenset[str]) -> set[str]:
@@ -1025,7 +1106,14 @@ def _active(
     yes: list[_CRule] = []
     maybe: list[_CRule] = []
     for r in rules:
-        h = r.check(view, errors)
+        if r.plain:
+            try:
+                h = r.holds(view)
+            except Exception as exc:  # fail closed: recorded, contributes nothing
+                errors.append(RuleError(r.pack_id, r.rule.id, _error_text(exc)))
+                continue
+        else:
+            h = r.check(view, errors)
         if h is False:
             continue
         for e in r.exempted_by:
@@ -1045,8 +1133,11 @@ def _active(
     return yes, maybe
 
 
-def _by_pos(rules: Iterable[_CRule]) -> list[_CRule]:
-    return sorted(rules, key=lambda r: r.pos)
+def _by_pos(rules: list[_CRule]) -> list[_CRule]:
+    return rules if len(rules) < 2 else sorted(rules, key=_POS)
+
+
+_POS = operator.attrgetter("pos")
 
 
 def _apply_rules(
@@ -1054,7 +1145,7 @@ def _apply_rules(
 ) -> tuple[Outcome, list[Obligation], list[Reason], set[str]]:
     ex_rules, pro_rules, per_rules, obl_rules = cp.index.candidates(view)
     # 1. exemptions that hold switch off the rules they name
-    exemptions: dict[_CRule, Tri] = {e: e.check(view, errors) for e in ex_rules}
+    exemptions: dict[_CRule, Tri] = {e: e.check(view, errors) for e in ex_rules} if ex_rules else {}
     used: list[_CRule] = []
     undecided_by: dict[_CRule, list[_CRule]] = {}
     # 2. a prohibition that holds denies; prohibitions override permissions
@@ -1108,6 +1199,25 @@ def _apply_rules(
     return Outcome.PERMIT, [], reasons, set()
 
 
+class _Plan:
+    """Which packs apply to transfers sharing the facts their scopes read, on one day."""
+
+    __slots__ = ("errors", "run", "statuses")
+
+    def __init__(self, packs: tuple[_CPack, ...], view: _View) -> None:
+        self.statuses: list[PackStatus | None] = []
+        self.errors: list[RuleError] = []
+        self.run: list[tuple[int, _CPack, frozenset[str]]] = []
+        for index, cp in enumerate(packs):
+            step = _plan_pack(cp, view)
+            if isinstance(step, _PackResult):
+                self.statuses.append(step.status)
+                self.errors += step.errors
+            else:
+                self.statuses.append(None)  # filled in by the decision
+                self.run.append((index, cp, step))
+
+
 class Engine:
     """Compiled packs: call :meth:`decide` for each transfer."""
 
@@ -1134,7 +1244,7 @@ class Engine:
         self.packs: tuple[Pack, ...] = tuple(packs)
         self._packs = tuple(_CPack(p) for p in packs)
         # Which packs apply depends only on the facts their scopes read (and the day): memoise it.
-        self._plans: dict[tuple[Any, ...], tuple[_PackResult | frozenset[str], ...]] = {}
+        self._plans: dict[tuple[Any, ...], _Plan] = {}
         facts: set[str] = set()
         for cp in self._packs:
             facts |= cp.scope_facts
@@ -1144,14 +1254,14 @@ class Engine:
                 _set_getter(f) if _is_set(f) else _scalar_getter(f) for f in sorted(facts)
             )
 
-    def _plan(self, view: _View) -> tuple[_PackResult | frozenset[str], ...]:
+    def _plan(self, view: _View) -> _Plan:
         getters = self._scope_getters
         if getters is None:
-            return tuple(_plan_pack(cp, view) for cp in self._packs)
-        key = (view.on, *(g(view) for g in getters))
+            return _Plan(self._packs, view)
+        key = (view.on, *[g(view) for g in getters])
         plan = self._plans.get(key)
         if plan is None:
-            plan = tuple(_plan_pack(cp, view) for cp in self._packs)
+            plan = _Plan(self._packs, view)
             if len(self._plans) >= _MEMO_LIMIT:
                 self._plans.clear()
             self._plans[key] = plan
@@ -1161,18 +1271,19 @@ class Engine:
         """Decide ``transfer`` on ``as_of`` (default: the transfer's date, else today)."""
         on = as_of or transfer.date or dt.date.today()
         view = _View(transfer, on)
+        plan = self._plan(view)
         outcome = Outcome.PERMIT
         obligations: list[Obligation] = []
         seen: set[str] = set()
         reasons: list[Reason] = []
         missing: set[str] = set()
-        statuses: list[PackStatus] = []
-        errors: list[RuleError] = []
-        plan = self._plan(view)
-        for cp, step in zip(self._packs, plan, strict=True):
-            res = step if isinstance(step, _PackResult) else _run_pack(cp, view, step)
-            statuses.append(res.status)
-            errors += res.errors
+        statuses = list(plan.statuses)
+        errors = list(plan.errors)
+        for index, cp, scope_unknown in plan.run:
+            res = _run_pack(cp, view, scope_unknown)
+            statuses[index] = res.status
+            if res.errors:
+                errors += res.errors
             if res.outcome is None:
                 continue
             if STRICTNESS[res.outcome] > STRICTNESS[outcome]:
@@ -1213,7 +1324,7 @@ class Engine:
             obligations=tuple(obligations),
             reasons=tuple(reasons),
             missing=tuple(sorted(missing)),
-            packs=tuple(statuses),
+            packs=tuple(s for s in statuses if s is not None),
             recognitions=recognitions,
             errors=tuple(errors),
         )

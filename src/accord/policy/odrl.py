@@ -175,8 +175,10 @@ class _Writer:
 
     def value(self, value: Value, *, nested: bool = False) -> Any:
         if isinstance(value, tuple):
+            # A plain array reads best; JSON-LD drops an empty one and flattens nested ones,
+            # so those are written as lists.
             items = [self.value(v, nested=True) for v in value]
-            return {"@list": items} if nested else items
+            return {"@list": items} if nested or not items else items
         if value is None:
             return {"@value": None}
         if isinstance(value, date):
@@ -311,7 +313,7 @@ class _Writer:
                 {
                     "uid": self.group_iri(g.name),
                     "accord:name": g.name,
-                    "accord:members": list(g.members),
+                    "accord:members": {"@list": list(g.members)},
                 }
                 for g in self.pack.groups
             ]

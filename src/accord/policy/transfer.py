@@ -23,7 +23,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from accord.errors import Diagnostic, TransferError
 from accord.policy import _vocab
-from accord.policy._yaml import LNode, LocatedError, LSeq, describe_value, load_documents, locate
+from accord.policy._yaml import (
+    LMap,
+    LNode,
+    LocatedError,
+    LSeq,
+    describe_value,
+    load_documents,
+    locate,
+    locate_node,
+)
 from accord.policy._yaml import plain as _plain
 from accord.policy.ast import Location
 
@@ -241,10 +250,15 @@ def _diag(
     expected: str | None = None,
     found: str | None = None,
     hint: str | None = None,
+    at_key: bool = False,
 ) -> Diagnostic:
     line = column = None
     if node is not None:
         where, _exact = locate(node, loc)
+        if at_key and loc:
+            parent, exact = locate_node(node, loc[:-1])
+            if exact and isinstance(parent, LMap) and str(loc[-1]) in parent.key_locs:
+                where = parent.key_locs[str(loc[-1])]
         line, column = where.line, where.column
     return Diagnostic(
         message,
@@ -297,6 +311,7 @@ def _from_pydantic(
                     expected="one of: " + ", ".join(allowed) if allowed else None,
                     found=repr(name),
                     hint=f"did you mean {close[0]!r}?" if close else "remove it",
+                    at_key=True,
                 )
             )
         elif kind == "missing":
@@ -314,6 +329,11 @@ def _from_pydantic(
                 )
             )
         else:
+            hint = _hint(kind)
+            if kind == "enum" and isinstance(value, str):
+                options = [s.value for s in CertificationStatus]
+                close = difflib.get_close_matches(value, options, n=1)
+                hint = f"did you mean {close[0]!r}?" if close else hint
             out.append(
                 _diag(
                     node,
@@ -323,7 +343,7 @@ def _from_pydantic(
                     prefix=prefix,
                     expected=_expected(kind, err),
                     found=describe_value(value),
-                    hint=_hint(kind),
+                    hint=hint,
                 )
             )
     return out

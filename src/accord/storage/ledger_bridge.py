@@ -69,6 +69,10 @@ class LedgerBridge:
         """Append one entry through the caller's open transaction; its leaf index."""
         return self.writer.append_in(connection, [Entry.from_mapping(entry)])[0]
 
+    def append_many_in(self, connection: Connection, entries: list[dict[str, Any]]) -> list[int]:
+        """Append entries (one batch) through the caller's open transaction; their leaf indices."""
+        return self.writer.append_in(connection, [Entry.from_mapping(e) for e in entries])
+
     def sign(self) -> SignedCheckpoint:
         """Sign (and store) a checkpoint of the committed tree, unless the latest covers it."""
         latest = self.writer.latest_checkpoint()

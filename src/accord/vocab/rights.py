@@ -200,22 +200,15 @@ def lookup(term: str) -> Right:
 
 
 def _shipped() -> list[Pack]:
-    """The shipped packs, agreements included (read from the package when no loader exists)."""
+    """The shipped packs, agreements included (read from the package if it has no loader)."""
     from accord import packs as _packs
     from accord.policy.ast import Pack
 
     loader = getattr(_packs, "shipped", None)
-    found: list[Pack] = list(loader()) if loader is not None else []
-    seen = {p.id for p in found}
+    if loader is not None:
+        return list(loader())
     root = Path(_packs.__path__[0])
-    for path in sorted(root.glob("*.yaml")) + sorted(root.glob("agreements/*.yaml")):
-        if loader is not None and path.parent == root:
-            continue
-        pack = Pack.from_file(path)
-        if pack.id not in seen:
-            seen.add(pack.id)
-            found.append(pack)
-    return found
+    return [Pack.from_file(p) for p in sorted(root.rglob("*.yaml"))]
 
 
 def enforcing(term: str | None = None, packs: Iterable[Pack] | None = None) -> list[Enforcement]:

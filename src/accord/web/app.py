@@ -14,6 +14,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.concurrency import run_in_threadpool
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
@@ -59,6 +60,30 @@ def _pages_router() -> APIRouter | None:
     module = importlib.import_module("accord.web.pages")
     router = getattr(module, "router", None)
     return router if isinstance(router, APIRouter) else None
+
+
+def _with_transfer_schema(spec: dict[str, Any]) -> dict[str, Any]:
+    """Document the transfer document's JSON Schema (and a bearer security scheme) in OpenAPI."""
+    from accord.policy.transfer import Transfer
+
+    schema = Transfer.model_json_schema(ref_template="#/components/schemas/{model}")
+    components = spec.setdefault("components", {})
+    schemas = components.setdefault("schemas", {})
+    for name, definition in schema.pop("$defs", {}).items():
+        schemas.setdefault(name, definition)
+    schemas["Transfer"] = schema
+    request = schemas.get("DecisionRequest", {}).get("properties", {})
+    if "transfer" in request:
+        description = request["transfer"].get("description")
+        request["transfer"] = {"$ref": "#/components/schemas/Transfer"}
+        if description:
+            request["transfer"] = {"allOf": [request["transfer"]], "description": description}
+    components.setdefault("securitySchemes", {})["bearer"] = {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "An API token (`accord tokens create`).",
+    }
+    return spec
 
 
 def create_app(settings: Settings | None = None, *, service: Service | None = None) -> FastAPI:
@@ -114,6 +139,20 @@ def create_app(settings: Settings | None = None, *, service: Service | None = No
             metrics.render({"accord_log_size": float(size)}),
             media_type="text/plain; version=0.0.4; charset=utf-8",
         )
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = _with_transfer_schema(
+                get_openapi(
+                    title=app.title,
+                    version=app.version,
+                    description=app.description,
+                    routes=app.routes,
+                )
+            )
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
     pages = _pages_router()
     if pages is not None:

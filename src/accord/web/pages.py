@@ -23,10 +23,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import importlib
 import re
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -55,8 +54,10 @@ from accord.errors import (
     PermissionDeniedError,
 )
 from accord.policy.ast import Atomic, Constraint, Logical, LogicalOp, Pack, ThresholdRef
-from accord.policy.transfer import Transfer
+from accord.policy.decision import Outcome
+from accord.policy.transfer import Transfer, fact_spec
 from accord.service import ANONYMOUS, Capability, DecisionFilter, Principal, Service
+from accord.vocab import VOCAB
 from accord.web.auth import (
     CSRF_FIELD,
     check_csrf,
@@ -72,20 +73,25 @@ TEMPLATES_DIR = _HERE / "templates"
 STATIC_DIR = _HERE / "static"
 
 #: Outcomes in the order pages list them (strictest last).
-OUTCOMES = ("permit", "permit_with_obligations", "indeterminate", "deny")
+OUTCOMES = (
+    Outcome.PERMIT,
+    Outcome.PERMIT_WITH_OBLIGATIONS,
+    Outcome.INDETERMINATE,
+    Outcome.DENY,
+)
 _OUTCOME_LABELS = {
-    "permit": "Permitted",
-    "permit_with_obligations": "Permitted with obligations",
-    "deny": "Denied",
-    "indeterminate": "Cannot decide yet",
+    Outcome.PERMIT: "Permitted",
+    Outcome.PERMIT_WITH_OBLIGATIONS: "Permitted with obligations",
+    Outcome.DENY: "Denied",
+    Outcome.INDETERMINATE: "Cannot decide yet",
 }
 _OUTCOME_SENTENCES = {
-    "permit": "The transfer is permitted by every pack that applies.",
-    "permit_with_obligations": (
+    Outcome.PERMIT: "The transfer is permitted by every pack that applies.",
+    Outcome.PERMIT_WITH_OBLIGATIONS: (
         "The transfer is permitted, provided the obligations below are met by their deadlines."
     ),
-    "deny": "The transfer is prohibited: at least one rule that applies forbids it.",
-    "indeterminate": (
+    Outcome.DENY: "The transfer is prohibited: at least one rule that applies forbids it.",
+    Outcome.INDETERMINATE: (
         "The rules cannot decide yet: some facts they need are unknown. "
         "This is neither a permission nor a prohibition."
     ),
@@ -120,14 +126,23 @@ _DURATION_UNITS = (
 # Presentation helpers (pure; also used by the templates)
 
 
-def outcome_label(outcome: str) -> str:
+def _outcome(value: object) -> Outcome | None:
+    try:
+        return Outcome(str(value))
+    except ValueError:
+        return None
+
+
+def outcome_label(outcome: object) -> str:
     """A short human label for an outcome (``"deny"`` → ``"Denied"``)."""
-    return _OUTCOME_LABELS.get(str(outcome), str(outcome))
+    known = _outcome(outcome)
+    return _OUTCOME_LABELS[known] if known is not None else str(outcome)
 
 
-def outcome_sentence(outcome: str) -> str:
+def outcome_sentence(outcome: object) -> str:
     """One sentence saying what the outcome means."""
-    return _OUTCOME_SENTENCES.get(str(outcome), "")
+    known = _outcome(outcome)
+    return _OUTCOME_SENTENCES[known] if known is not None else ""
 
 
 def duration_label(text: str | None) -> str:
@@ -520,23 +535,13 @@ def apply_diagnostics(state: FormState, diagnostics: Iterable[Diagnostic], fallb
         state.add_error("document" if state.mode == "document" else None, fallback)
 
 
-def options_from(terms: Iterable[str], label: Any = None) -> list[tuple[str, str]]:
+def options_from(terms: Iterable[str], label: Callable[[str], str]) -> list[tuple[str, str]]:
     """``(value, text)`` pairs for a select, sorted by text; ``label(term)`` gives the text.
 
-    The text is the term's label (the id when there is none); when two terms share a label the
-    id is added in brackets so the choices stay distinguishable.
+    The text is the term's label; when two terms share a label the id is added in brackets so the
+    choices stay distinguishable.
     """
-    pairs: list[tuple[str, str]] = []
-    for term in terms:
-        text = term
-        if callable(label):
-            try:
-                got = label(term)
-            except Exception:
-                got = None
-            if got:
-                text = str(got)
-        pairs.append((term, text))
+    pairs = [(term, label(term) or term) for term in terms]
     seen: dict[str, int] = {}
     for _, text in pairs:
         seen[text] = seen.get(text, 0) + 1
@@ -587,7 +592,8 @@ def fact_label(fact: str) -> str:
         return _FACT_LABELS[fact]
     if fact.startswith("data.subjects."):
         return f"how many persons' {fact[len('data.subjects.') :]} data"
-    return ""
+    spec = fact_spec(fact)
+    return spec.description if spec is not None else ""
 
 
 @lru_cache(maxsize=64)
@@ -682,14 +688,20 @@ def _render(
 
 
 def _error_page(
-    request: Request, principal: Principal, exc: AccordError | None, *, status_code: int
+    request: Request,
+    principal: Principal,
+    exc: AccordError | None,
+    *,
+    status_code: int,
+    message: str | None = None,
 ) -> HTMLResponse:
     headings = {
         400: ("Something in the request is not right", "Check the address and try again."),
         403: ("Not allowed", "Your role does not allow this page or action."),
         404: ("Not found", "There is nothing here, or it belongs to another organisation."),
     }
-    heading, message = headings.get(status_code, ("Something went wrong", "Try again later."))
+    heading, default = headings.get(status_code, ("Something went wrong", "Try again later."))
+    message = message or default
     if (
         exc is not None
         and status_code == 403
@@ -850,8 +862,9 @@ def _form_str(form: Any, name: str) -> str | None:
 # ---- check a transfer
 
 
+@lru_cache(maxsize=1)
 def _options() -> dict[str, list[tuple[str, str]]]:
-    vocab = _vocabulary()
+    """The choices of the form's selects, from the vocabulary (computed once)."""
     kinds = (
         "country",
         "party_kind",
@@ -863,27 +876,22 @@ def _options() -> dict[str, list[tuple[str, str]]]:
         "safeguard",
         "exemption",
     )
-    out: dict[str, list[tuple[str, str]]] = {}
-    for kind in kinds:
-        terms: Iterable[str] = ()
-        label = None
-        if vocab is not None:
-            try:
-                terms = vocab.terms(kind)
-            except (KeyError, ValueError):
-                terms = ()
-            label = getattr(vocab, "label", None)
-        out[kind] = options_from(terms, label)
-    return out
+    return {kind: options_from(VOCAB.terms(kind), VOCAB.label) for kind in kinds}
 
 
-@lru_cache(maxsize=1)
-def _vocabulary() -> Any:
-    try:
-        module = importlib.import_module("accord.vocab")
-    except ImportError:  # pragma: no cover - the vocabulary ships with the package
-        return None
-    return getattr(module, "VOCAB", None)
+def _cannot_submit(request: Request, principal: Principal) -> HTMLResponse:
+    role = principal.role.value if principal.role is not None else "public"
+    return _error_page(
+        request,
+        principal,
+        None,
+        status_code=403,
+        message=(
+            "Checking a transfer records a decision for an organisation, so members of an "
+            f"organisation (and admins) do it. As {role} you can read the decisions, the packs "
+            "and the log."
+        ),
+    )
 
 
 def _check_context(
@@ -915,7 +923,7 @@ def check_page(request: Request, mode: str = "form") -> Response:
     if principal.is_anonymous:
         return _sign_in_redirect(request)
     if not principal.can(Capability.SUBMIT):
-        return _error_page(request, principal, None, status_code=403)
+        return _cannot_submit(request, principal)
     state = FormState(mode="document" if mode == "document" else "form")
     if state.mode == "form":
         state.values = {"date": date.today().isoformat()}
@@ -944,7 +952,7 @@ def _check(request: Request, form: Any) -> Response:
     if principal.is_anonymous:
         return _sign_in_redirect(request)
     if not principal.can(Capability.SUBMIT):
-        return _error_page(request, principal, None, status_code=403)
+        return _cannot_submit(request, principal)
     state = read_form(form)
     document = _document_from(state)
     view: dict[str, Any] | None = None

@@ -48,7 +48,10 @@ def test_role_endpoint_matrix(client: Client, world: World, service: Any) -> Non
     ).json()
     # A read-only token, a revoked token and a disabled user's token.
     reader = make_account(
-        service, email="reader@test.example.org", role="member", org_id=world.org_a,
+        service,
+        email="reader@test.example.org",
+        role="member",
+        org_id=world.org_a,
         scopes=("read",),
     )
     revoked = make_account(
@@ -72,44 +75,128 @@ def test_role_endpoint_matrix(client: Client, world: World, service: Any) -> Non
     everyone = ("public", "admin", "regulator", "auditor", "member_a", "member_b", "reader")
     # (method, path, body factory or None, {principal: expected status})
     matrix: list[tuple[str, str, Any, dict[str, int]]] = [
-        ("POST", "/api/v1/decisions", lambda: {"transfer": _transfer("m")},
-         {"public": 401, "admin": 201, "regulator": 403, "auditor": 403, "member_a": 201,
-          "reader": 403, "revoked": 401}),
-        ("GET", "/api/v1/decisions", None,
-         {"public": 401, "admin": 200, "regulator": 200, "auditor": 200, "member_a": 200,
-          "reader": 200, "revoked": 401}),
-        ("GET", f"/api/v1/decisions/{a_id}", None,
-         {"public": 401, "admin": 200, "regulator": 200, "auditor": 200, "member_a": 200,
-          "member_b": 404, "reader": 200, "revoked": 401}),
-        ("GET", f"/api/v1/decisions/{b_id}", None,
-         {"member_a": 404, "member_b": 200, "reader": 404}),
-        ("GET", f"/api/v1/decisions?org={world.org_b}", None,
-         {"public": 401, "auditor": 200, "member_a": 403, "member_b": 200}),
-        ("POST", "/api/v1/packs", pack_body,
-         {"public": 401, "admin": 201, "regulator": 201, "auditor": 403, "member_a": 403,
-          "reader": 403, "revoked": 401}),
-        ("POST", f"/api/v1/packs/{pack_id}/suspend", None,
-         {"public": 401, "auditor": 403, "member_a": 403}),
-        ("GET", f"/api/v1/packs/{pack_id}/history", None,
-         {"public": 401, "admin": 200, "regulator": 200, "auditor": 200, "member_a": 403}),
+        (
+            "POST",
+            "/api/v1/decisions",
+            lambda: {"transfer": _transfer("m")},
+            {
+                "public": 401,
+                "admin": 201,
+                "regulator": 403,
+                "auditor": 403,
+                "member_a": 201,
+                "reader": 403,
+                "revoked": 401,
+            },
+        ),
+        (
+            "GET",
+            "/api/v1/decisions",
+            None,
+            {
+                "public": 401,
+                "admin": 200,
+                "regulator": 200,
+                "auditor": 200,
+                "member_a": 200,
+                "reader": 200,
+                "revoked": 401,
+            },
+        ),
+        (
+            "GET",
+            f"/api/v1/decisions/{a_id}",
+            None,
+            {
+                "public": 401,
+                "admin": 200,
+                "regulator": 200,
+                "auditor": 200,
+                "member_a": 200,
+                "member_b": 404,
+                "reader": 200,
+                "revoked": 401,
+            },
+        ),
+        (
+            "GET",
+            f"/api/v1/decisions/{b_id}",
+            None,
+            {"member_a": 404, "member_b": 200, "reader": 404},
+        ),
+        (
+            "GET",
+            f"/api/v1/decisions?org={world.org_b}",
+            None,
+            {"public": 401, "auditor": 200, "member_a": 403, "member_b": 200},
+        ),
+        (
+            "POST",
+            "/api/v1/packs",
+            pack_body,
+            {
+                "public": 401,
+                "admin": 201,
+                "regulator": 201,
+                "auditor": 403,
+                "member_a": 403,
+                "reader": 403,
+                "revoked": 401,
+            },
+        ),
+        (
+            "POST",
+            f"/api/v1/packs/{pack_id}/suspend",
+            None,
+            {"public": 401, "auditor": 403, "member_a": 403},
+        ),
+        (
+            "GET",
+            f"/api/v1/packs/{pack_id}/history",
+            None,
+            {"public": 401, "admin": 200, "regulator": 200, "auditor": 200, "member_a": 403},
+        ),
         ("GET", "/api/v1/packs", None, dict.fromkeys(everyone, 200)),
         ("GET", f"/api/v1/packs/{pack_id}", None, dict.fromkeys(everyone, 200)),
         ("GET", "/api/v1/stats", None, dict.fromkeys(everyone, 200)),
         ("GET", "/api/v1/log/checkpoint", None, dict.fromkeys(everyone, 200)),
         ("GET", "/api/v1/log/proof/inclusion?index=0", None, dict.fromkeys(everyone, 200)),
-        ("GET", "/api/v1/users", None,
-         {"public": 401, "admin": 200, "regulator": 403, "auditor": 200, "member_a": 403}),
-        ("POST", "/api/v1/users",
-         lambda: {"email": f"new{id(object())}@x.org", "role": "auditor"},
-         {"public": 401, "admin": 201, "regulator": 403, "auditor": 403, "member_a": 403}),
-        ("POST", f"/api/v1/users/{world['member_b'].user_id}/role", lambda: {"role": "admin"},
-         {"public": 401, "regulator": 403, "auditor": 403, "member_a": 403}),
-        ("POST", "/api/v1/orgs", lambda: {"name": f"Org {id(object())}", "country": "FR"},
-         {"public": 401, "admin": 201, "regulator": 403, "auditor": 403, "member_a": 403}),
-        ("GET", "/api/v1/orgs", None,
-         {"public": 401, "admin": 200, "auditor": 200, "member_a": 200}),
-        ("POST", "/api/v1/tokens", lambda: {"name": "x", "scopes": ["read"]},
-         {"public": 401, "auditor": 201, "member_a": 201, "revoked": 401}),
+        (
+            "GET",
+            "/api/v1/users",
+            None,
+            {"public": 401, "admin": 200, "regulator": 403, "auditor": 200, "member_a": 403},
+        ),
+        (
+            "POST",
+            "/api/v1/users",
+            lambda: {"email": f"new{id(object())}@x.org", "role": "auditor"},
+            {"public": 401, "admin": 201, "regulator": 403, "auditor": 403, "member_a": 403},
+        ),
+        (
+            "POST",
+            f"/api/v1/users/{world['member_b'].user_id}/role",
+            lambda: {"role": "admin"},
+            {"public": 401, "regulator": 403, "auditor": 403, "member_a": 403},
+        ),
+        (
+            "POST",
+            "/api/v1/orgs",
+            lambda: {"name": f"Org {id(object())}", "country": "FR"},
+            {"public": 401, "admin": 201, "regulator": 403, "auditor": 403, "member_a": 403},
+        ),
+        (
+            "GET",
+            "/api/v1/orgs",
+            None,
+            {"public": 401, "admin": 200, "auditor": 200, "member_a": 200},
+        ),
+        (
+            "POST",
+            "/api/v1/tokens",
+            lambda: {"name": "x", "scopes": ["read"]},
+            {"public": 401, "auditor": 201, "member_a": 201, "revoked": 401},
+        ),
         ("GET", "/api/v1/me", None, {"public": 200, "auditor": 200, "revoked": 401}),
     ]
     problems: list[str] = []
@@ -156,12 +243,17 @@ def test_members_see_only_their_organisation(client: Client, world: World) -> No
 
 def test_public_sees_no_individual_transfer(client: Client, world: World) -> None:
     made = client.post(
-        "/api/v1/decisions", json={"transfer": _transfer("secret-transfer")},
+        "/api/v1/decisions",
+        json={"transfer": _transfer("secret-transfer")},
         headers=world["member_a"].headers,
     ).json()
     public_paths = [
-        "/api/v1/stats", "/api/v1/log/checkpoint", "/api/v1/log/bundle/0", "/log/checkpoint",
-        "/log/tile/entries/000.p/1", "/api/v1/packs",
+        "/api/v1/stats",
+        "/api/v1/log/checkpoint",
+        "/api/v1/log/bundle/0",
+        "/log/checkpoint",
+        "/log/tile/entries/000.p/1",
+        "/api/v1/packs",
     ]
     for path in public_paths:
         response = client.get(path)
@@ -197,10 +289,12 @@ def test_revoked_and_malformed_tokens_are_refused(client: Client, world: World) 
     member = world["member_a"]
     assert client.get("/api/v1/decisions", headers=member.headers).status_code == 200
     tokens = client.get("/api/v1/tokens", headers=member.headers).json()
-    assert len(tokens) == 1 and member.token.startswith(tokens[0]["prefix"])
+    assert len(tokens) == 1
+    assert member.token.startswith(tokens[0]["prefix"])
     assert tokens[0]["last_used_at"] is not None
     revoked = client.post(f"/api/v1/tokens/{tokens[0]['id']}/revoke", headers=member.headers)
-    assert revoked.status_code == 200 and revoked.json()["revoked_at"]
+    assert revoked.status_code == 200
+    assert revoked.json()["revoked_at"]
     refused = client.get("/api/v1/decisions", headers=member.headers)
     assert refused.status_code == 401
     assert refused.headers["www-authenticate"] == "Bearer"
@@ -225,9 +319,7 @@ def test_disabled_user_is_refused(client: Client, world: World, service: Any) ->
 
 def test_session_sign_in_and_csrf(client: Client, world: World) -> None:
     member = world["member_a"]
-    bad = client.post(
-        "/api/v1/session", json={"email": member.email, "password": "wrong-password"}
-    )
+    bad = client.post("/api/v1/session", json={"email": member.email, "password": "wrong-password"})
     assert bad.status_code == 403
     signed = client.post(
         "/api/v1/session", json={"email": member.email, "password": member.password}

@@ -6,11 +6,10 @@ import base64
 import copy
 from typing import Any
 
-from conftest import TRANSFER, Client, World
-
 from accord.ledger import merkle
 from accord.ledger.checkpoint import Checkpoint, Verifier
 from accord.ledger.entries import Entry
+from conftest import TRANSFER, Client, World
 
 PACK = """\
 pack:
@@ -88,7 +87,8 @@ def test_decision_entry_holds_no_transfer_details(client: Client, world: World) 
     body = made["receipt"]["entry"]["body"]
     assert set(body) == {"decision", "digest", "outcome", "as_of", "packs"}
     text = str(made["receipt"]["entry"])
-    assert "Exporter" not in text and "Importer" not in text
+    assert "Exporter" not in text
+    assert "Importer" not in text
 
 
 def test_listing_filters_and_paginates(client: Client, world: World) -> None:
@@ -107,14 +107,10 @@ def test_listing_filters_and_paginates(client: Client, world: World) -> None:
             break
     assert seen == [m["id"] for m in reversed(made)]
     outcome = made[0]["outcome"]
-    filtered = client.get(
-        "/api/v1/decisions", params={"outcome": outcome}, headers=headers
-    ).json()
+    filtered = client.get("/api/v1/decisions", params={"outcome": outcome}, headers=headers).json()
     assert filtered["items"]
     assert all(i["outcome"] == outcome for i in filtered["items"])
-    none = client.get(
-        "/api/v1/decisions", params={"from": "2100-01-01"}, headers=headers
-    ).json()
+    none = client.get("/api/v1/decisions", params={"from": "2100-01-01"}, headers=headers).json()
     assert none["items"] == []
     on_day = client.get(
         "/api/v1/decisions", params={"from": "2026-11-28", "to": "2026-11-28"}, headers=headers
@@ -128,9 +124,7 @@ def test_pack_filter_matches_applied_packs(client: Client, world: World) -> None
     for pack in made["packs"]:
         items = client.get("/api/v1/decisions", params={"pack": pack}, headers=headers).json()
         assert made["id"] in {i["id"] for i in items["items"]}
-    items = client.get(
-        "/api/v1/decisions", params={"pack": "no-such-pack"}, headers=headers
-    ).json()
+    items = client.get("/api/v1/decisions", params={"pack": "no-such-pack"}, headers=headers).json()
     assert items["items"] == []
 
 
@@ -153,7 +147,8 @@ def test_pack_upload_versions_and_lifecycle(client: Client, world: World) -> Non
     assert after["outcome"] == "deny"
     # A second upload is version 2; the version in force stays 1 until activated.
     up2 = client.post(
-        "/api/v1/packs", json={"text": PACK.replace('version: "1"', 'version: "2"')},
+        "/api/v1/packs",
+        json={"text": PACK.replace('version: "1"', 'version: "2"')},
         headers=headers,
     )
     assert up2.status_code == 201, up2.text
@@ -172,9 +167,10 @@ def test_pack_upload_versions_and_lifecycle(client: Client, world: World) -> Non
     assert sus.json()["status"] == "suspended"
     suspended = _decide(client, world["member_a"], data=genomic, importer=importer)
     assert "test-agreement" not in suspended["packs"]
-    assert client.post(
-        "/api/v1/agreements/test-agreement/expire", headers=headers
-    ).json()["status"] == "expired"
+    assert (
+        client.post("/api/v1/agreements/test-agreement/expire", headers=headers).json()["status"]
+        == "expired"
+    )
     again = client.post("/api/v1/agreements/test-agreement/activate", headers=headers)
     assert again.status_code == 409
     assert again.headers["content-type"].startswith("application/problem+json")
@@ -182,7 +178,12 @@ def test_pack_upload_versions_and_lifecycle(client: Client, world: World) -> Non
         "/api/v1/agreements/test-agreement/history", headers=world["auditor"].headers
     ).json()
     assert [h["action"] for h in history] == [
-        "create", "active", "upload", "active", "suspended", "expired",
+        "create",
+        "active",
+        "upload",
+        "active",
+        "suspended",
+        "expired",
     ]
     assert {h["actor"] for h in history} == {world["regulator"].email}
     assert history[4]["note"] == "review"
@@ -196,7 +197,8 @@ def test_pack_upload_versions_and_lifecycle(client: Client, world: World) -> Non
 def test_bad_pack_is_refused_with_locations(client: Client, world: World) -> None:
     bad = PACK.replace("op: isA", "op: isAlmost")
     response = client.post(
-        "/api/v1/packs", json={"text": bad, "filename": "mine.yaml"},
+        "/api/v1/packs",
+        json={"text": bad, "filename": "mine.yaml"},
         headers=world["regulator"].headers,
     )
     assert response.status_code == 422
@@ -205,8 +207,11 @@ def test_bad_pack_is_refused_with_locations(client: Client, world: World) -> Non
     assert errors
     located = [e for e in errors if e.get("file") == "mine.yaml" and e.get("line")]
     assert located, errors
-    assert any(e["line"] == bad.splitlines().index(
-        next(ln for ln in bad.splitlines() if "isAlmost" in ln)) + 1 for e in located)
+    assert any(
+        e["line"]
+        == bad.splitlines().index(next(ln for ln in bad.splitlines() if "isAlmost" in ln)) + 1
+        for e in located
+    )
     assert client.get("/api/v1/packs/test-agreement").status_code == 404
 
 
@@ -233,13 +238,18 @@ def test_log_endpoints_and_tiles(client: Client, world: World) -> None:
     assert client.get("/api/v1/log/bundle/999999").status_code == 404
     # tlog-tiles: the checkpoint note, a partial level-0 tile and entry bundle.
     note = client.get("/log/checkpoint")
-    assert note.status_code == 200 and note.text == cp["text"]
+    assert note.status_code == 200
+    assert note.text == cp["text"]
     size = cp["size"]
     tile = client.get(f"/log/tile/0/000.p/{size}")
-    assert tile.status_code == 200 and len(tile.content) == 32 * size
-    assert merkle.root_from_leaf_hashes(
-        [tile.content[i : i + 32] for i in range(0, len(tile.content), 32)]
-    ) == root
+    assert tile.status_code == 200
+    assert len(tile.content) == 32 * size
+    assert (
+        merkle.root_from_leaf_hashes(
+            [tile.content[i : i + 32] for i in range(0, len(tile.content), 32)]
+        )
+        == root
+    )
     entries = client.get(f"/log/tile/entries/000.p/{size}")
     assert entries.status_code == 200
     data, leaves = entries.content, []

@@ -7,9 +7,10 @@ import json
 from typing import Any
 
 import pytest
-from conftest import TRANSFER, Client, World
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from conftest import TRANSFER, Client, World
 
 
 def _problem(response: Any, status: int) -> dict[str, Any]:
@@ -38,13 +39,19 @@ def _with(**changes: Any) -> dict[str, Any]:
 
 CASES = [
     ("wrong type", _with(importer__country=5), "body.transfer.importer.country"),
-    ("unknown category", _with(data__categories=["customer-recordz"]),
-     "body.transfer.data.categories[0]"),
+    (
+        "unknown category",
+        _with(data__categories=["customer-recordz"]),
+        "body.transfer.data.categories[0]",
+    ),
     ("unknown transaction", _with(transaction="bartering"), "body.transfer.transaction"),
     ("unknown mechanism", _with(mechanisms=["scc-1999"]), "body.transfer.mechanisms[0]"),
     ("not a list", _with(purposes="hosting"), "body.transfer.purposes"),
-    ("missing importer", {"transfer": {k: v for k, v in TRANSFER.items() if k != "importer"}},
-     "body.transfer.importer"),
+    (
+        "missing importer",
+        {"transfer": {k: v for k, v in TRANSFER.items() if k != "importer"}},
+        "body.transfer.importer",
+    ),
     ("bad date", {"transfer": TRANSFER, "as_of": "2026-02-30"}, "body.as_of"),
     ("unknown top-level field", {"transfer": TRANSFER, "colour": "red"}, "body.colour"),
     ("transfer not an object", {"transfer": [1, 2]}, "body.transfer"),
@@ -144,14 +151,31 @@ def test_failed_write_leaves_nothing(
 
 
 _json = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=8),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner,
-                                                                max_size=3),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
     max_leaves=10,
 )
 _field = st.sampled_from(
-    ["id", "date", "exporter", "importer", "data", "purposes", "transaction", "mechanisms",
-     "safeguards", "occasional", "exemptions_claimed", "nonsense"]
+    [
+        "id",
+        "date",
+        "exporter",
+        "importer",
+        "data",
+        "purposes",
+        "transaction",
+        "mechanisms",
+        "safeguards",
+        "occasional",
+        "exemptions_claimed",
+        "nonsense",
+    ]
 )
 
 

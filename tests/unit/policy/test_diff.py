@@ -137,7 +137,9 @@ def test_a_single_edit_is_reported_exactly(index: int, field: str, drop: bool) -
 
 def test_render_constraint() -> None:
     base = Pack.from_file(SHIPPED / "eu-gdpr-ch5.yaml")
-    text = render_constraint(base.rule("eu-adequacy-canada-pipeda").when)  # type: ignore[union-attr]
+    rule = base.rule("eu-adequacy-canada-pipeda")
+    assert rule is not None
+    text = render_constraint(rule.when)
     assert text == "(importer.country eq CA and importer.subject_to isAnyOf [PIPEDA])"
     assert render_constraint(None) is None
 
@@ -175,3 +177,11 @@ def test_cli_packs_diff_bad_input_exit_2(
     assert main(["packs", "diff", str(DRAFT_1), str(broken)]) == 2
     missing = tmp_path / "none.yaml"
     assert main(["packs", "diff", str(DRAFT_1), str(DRAFT_2), "--transfers", str(missing)]) == 2
+
+
+def test_cli_packs_diff_accepts_a_shipped_pack_id(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["packs", "diff", "tdfa", str(DRAFT_2), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["diff"]["old"] == {"id": "tdfa", "version": "1.0"}
+    assert data["diff"]["rules"]["added"] == ["tdfa-incident-notice"]
+    assert main(["packs", "diff", "no-such-pack", str(DRAFT_2)]) == 2

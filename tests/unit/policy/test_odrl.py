@@ -12,6 +12,7 @@ import pytest
 
 from accord.cli import main
 from accord.errors import PackError
+from accord.packs import shipped
 from accord.policy.ast import (
     Atomic,
     Logical,
@@ -273,7 +274,7 @@ def test_thresholds_and_groups_are_declared() -> None:
     assert group == {
         "uid": "urn:accord:pack:demo-agreement:1.2:group:partners",
         "accord:name": "partners",
-        "accord:members": ["DE", "JP"],
+        "accord:members": {"@list": ["DE", "JP"]},
     }
 
 
@@ -324,6 +325,7 @@ def test_roundtrip_of_odd_values() -> None:
         pack = Pack.from_text(text, validate=False)
         doc = json.loads(json.dumps(to_odrl(pack)))
         assert from_odrl(doc, validate=False) == pack, value
+        _quads(doc)  # still valid JSON-LD
 
 
 def test_rule_ids_with_reserved_characters_survive() -> None:
@@ -629,15 +631,26 @@ def _full(key: str) -> str:
     return prefixes[prefix] + rest if sep else _ODRL_NS + key
 
 
-def test_export_is_valid_json_ld_that_loses_nothing() -> None:
+def _quads(doc: dict[str, Any]) -> str:
     from pyld import jsonld
 
-    doc = to_odrl(_pack())
-    quads = jsonld.to_rdf(doc, {"format": "application/n-quads", "documentLoader": _loader})
+    quads: str = jsonld.to_rdf(doc, {"format": "application/n-quads", "documentLoader": _loader})
     predicates = set(re.findall(r"^\S+ <([^>]+)>", quads, re.M))
     keys = _keys({k: v for k, v in doc.items() if k != "@context"})
     expected = {_full(k) for k in keys if not k.startswith("@") and k != "uid"}
-    assert expected <= predicates, expected - predicates
+    assert expected <= predicates, f"dropped by JSON-LD processing: {expected - predicates}"
+    return quads
+
+
+@pytest.mark.parametrize("pack", shipped(), ids=lambda p: p.id)
+def test_shipped_packs_export_as_json_ld(pack: Pack) -> None:
+    quads = _quads(to_odrl(pack))
+    assert f"<{_ODRL_NS}conflict> <{_ODRL_NS}prohibit>" in quads
+
+
+def test_export_is_valid_json_ld_that_loses_nothing() -> None:
+    doc = to_odrl(_pack())
+    quads = _quads(doc)
     policy = "<urn:accord:pack:demo-agreement:1.2>"
     rule = "<urn:accord:pack:demo-agreement:1.2:rule:partner-flows>"
     for triple in [
@@ -654,3 +667,13 @@ def test_export_is_valid_json_ld_that_loses_nothing() -> None:
     assert f"<{_ODRL_NS}operator> <{_ODRL_NS}isAnyOf>" in quads
     assert f"<{_ODRL_NS}leftOperand> <{_ODRL_NS}elapsedTime>" in quads
     assert '"2026-06-01"^^<http://www.w3.org/2001/XMLSchema#date>' in quads
+
+
+def test_a_remedy_is_refused_by_the_validator() -> None:
+    doc = _plain(**{"dct:source": ["https://example.com/law"]})
+    for key in ("permission", "prohibition"):
+        doc[key][0].update({"accord:citation": "Art 1", "dct:source": "https://example.com/l#1"})
+    doc["prohibition"][0]["remedy"] = [{"action": "delete", "dct:description": "Delete it."}]
+    err = _error(doc)
+    assert [d.path for d in err.diagnostics] == ["rules[no-cn].duties"]
+    assert from_odrl(doc, validate=False).rules[1].duties[0].text == "Delete it."

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
+from accord.ledger.store import metadata as ledger_metadata
 from accord.storage.models import Base
 
 config = context.config
@@ -14,7 +15,7 @@ connection = config.attributes.get("connection")
 def _run(conn: object) -> None:
     context.configure(
         connection=conn,  # type: ignore[arg-type]
-        target_metadata=Base.metadata,
+        target_metadata=[Base.metadata, ledger_metadata],
         render_as_batch=True,
         compare_type=True,
     )

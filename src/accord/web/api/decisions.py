@@ -46,9 +46,7 @@ async def create_decision(
     in one transaction. The answer carries a receipt: leaf index, leaf hash, inclusion proof and a
     signed checkpoint that includes the leaf."""
     try:
-        made = await run_in_threadpool(
-            service.decide, principal, body.transfer, as_of=body.as_of
-        )
+        made = await run_in_threadpool(service.decide, principal, body.transfer, as_of=body.as_of)
     except InputError as exc:
         raise _prefixed(exc, "body.transfer") from None
     request.app.state.metrics.decision(str(made["outcome"]))
