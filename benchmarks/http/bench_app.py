@@ -10,28 +10,16 @@ from ``ACCORD_*``).
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from fastapi import Body, FastAPI
 
-from accord.settings import Settings
 from accord.web.app import create_app
 
 
 def create() -> FastAPI:
-    """The product app with ``POST /bench/trivial`` added.
-
-    With ``ACCORD_BENCH_GROUP_COMMIT=1`` the service is the group-commit *prototype*
-    (``group_commit.py``) instead of the product's.
-    """
-    if os.environ.get("ACCORD_BENCH_GROUP_COMMIT") == "1":
-        from group_commit import GroupCommitService
-
-        settings = Settings.from_env()
-        app = create_app(settings, service=GroupCommitService(settings))
-    else:
-        app = create_app()
+    """The product app with ``POST /bench/trivial`` added."""
+    app = create_app()
 
     @app.post("/bench/trivial", include_in_schema=False)
     async def trivial(body: dict[str, Any] = Body(...)) -> dict[str, Any]:

@@ -289,6 +289,36 @@ def profile(n: int, where: Path | None = None) -> None:
         docs = [json.loads(b)["transfer"] for b in transfer_bodies()]
         for doc in docs[:5]:
             service.decide(principal, doc)
+
+        # First without a profiler: wall time of each step, per decision.
+        spent: dict[str, float] = {}
+
+        def timed(owner: Any, name: str) -> None:
+            inner = getattr(owner, name)
+
+            def wrapper(*args: Any, **kwargs: Any) -> Any:
+                began = time.perf_counter()
+                try:
+                    return inner(*args, **kwargs)
+                finally:
+                    spent[name] = spent.get(name, 0.0) + time.perf_counter() - began
+
+            setattr(owner, name, wrapper)
+
+        for owner, name in ((service, "_write_rows"), (service, "_engine_for_active_packs"),
+                            (service.ledger, "sign"), (service.ledger, "receipt")):  # fmt: skip
+            if hasattr(owner, name):
+                timed(owner, name)
+        began = time.perf_counter()
+        for i in range(n):
+            service.decide(principal, docs[i % len(docs)])
+        elapsed = time.perf_counter() - began
+        print(f"in-process Service.decide, no profiler: {n / elapsed:,.0f}/s, "
+              f"{elapsed / n * 1e3:.2f} ms each, of which:")  # fmt: skip
+        for name, seconds in spent.items():
+            print(f"  {name:<28} {seconds / n * 1e3:6.2f} ms")
+        print(f"  {'(everything else)':<28} {(elapsed - sum(spent.values())) / n * 1e3:6.2f} ms\n")
+
         profiler = cProfile.Profile()
         began = time.perf_counter()
         profiler.enable()
@@ -304,12 +334,15 @@ def profile(n: int, where: Path | None = None) -> None:
         print("\nwhere the time goes (cumulative, per decision):")
         wanted = {
             ("service.py", "decide"): "Service.decide (total)",
+            ("transfer.py", "from_mapping"): "  validate the transfer document",
+            ("service.py", "_engine_for_active_packs"): "  find the compiled engine",
             ("compile.py", "decide"): "  evaluate (compiled engine)",
-            ("service.py", "_engine_for_active_packs"): "  look up the active packs",
-            ("db.py", "write"): "  write transactions (open, flush, commit)",
+            ("_impl.py", "dumps"): "  canonical JSON (RFC 8785) for the digest",
+            ("service.py", "_write_rows"): "  write rows + ledger append (one transaction)",
             ("ledger_bridge.py", "sign"): "  sign a checkpoint (own transaction)",
             ("ledger_bridge.py", "receipt"): "  build the receipt (proof, entry)",
             ("~", "<method 'commit' of 'sqlite3.Connection' objects>"): "  sqlite3 COMMIT (fsync)",
+            ("~", "<method 'execute' of 'sqlite3.Cursor' objects>"): "  sqlite3 statements",
         }
         for (file, _line, name), (cc, _nc, _tt, ct, _callers) in stats.stats.items():
             for (want_file, want_name), label in wanted.items():
@@ -326,9 +359,56 @@ def profile(n: int, where: Path | None = None) -> None:
 # ---------------------------------------------------------------------------------- main
 
 
+#: Functions whose share of the server's samples ``--py-spy`` reports (substring of py-spy's name).
+SPY_FUNCTIONS = (
+    ("Service.decide", "Service.decide (whole decision path)"),
+    ("Service.authenticate_token", "token authentication (a read per request)"),
+    ("_on_connect", "opening SQLite connections (pool overflow)"),
+    ("Service._commit", "group commit (waiting for the lock + writing)"),
+    ("Service._write_rows", "  rows + ledger append, one transaction per batch"),
+    ("LedgerBridge.sign", "  signing one checkpoint per batch"),
+    ("LedgerBridge.receipt", "receipt (checkpoint, entry, proof re-read)"),
+    ("Transfer.from_mapping", "transfer validation"),
+    ("Engine.decide", "evaluation (compiled engine)"),
+    ("rfc8785/_impl.py", "canonical JSON for the digest (RFC 8785)"),
+    ("serialize_response", "response validation + JSON"),
+    ("Queue.get", "idle worker threads (not CPU)"),
+)
+
+
+def spy(pid: int, seconds: int, out: Path) -> subprocess.Popen[bytes] | None:
+    """Start ``py-spy record`` on ``pid`` (raw collapsed stacks), if py-spy is installed."""
+    exe = shutil.which("py-spy")
+    if exe is None:
+        print("py-spy not found (pip install py-spy): no profile")
+        return None
+    cmd = [exe, "record", "--pid", str(pid), "--duration", str(seconds), "--rate", "100",
+           "--format", "raw", "--nonblocking", "-o", str(out)]  # fmt: skip
+    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def spy_report(raw: Path) -> str:
+    """Inclusive share of samples for each of ``SPY_FUNCTIONS``, as a Markdown table."""
+    total = 0
+    shares = dict.fromkeys((pattern for pattern, _ in SPY_FUNCTIONS), 0)
+    for line in raw.read_text(encoding="utf-8").splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue
+        total += int(count)
+        for pattern in shares:
+            if pattern in stack:
+                shares[pattern] += int(count)
+    if not total:
+        return "(no samples)"
+    lines = ["| where | share of samples |", "|---|---:|"]
+    lines += [f"| {label} | {shares[p] / total:.0%} |" for p, label in SPY_FUNCTIONS]
+    return "\n".join(lines) + f"\n\n({total:,} samples)"
+
+
 @dataclass
 class Session:
-    """One server (product or prototype) loaded in rounds, then checked."""
+    """One server loaded in rounds, then checked."""
 
     label: str
     trivial: list[Result] = field(default_factory=list)
@@ -337,12 +417,12 @@ class Session:
     stored: int = 0
     log_ok: bool = False
     journal: str = ""
+    profile: str = ""
 
 
 def measure(
     *,
     label: str,
-    prototype: bool,
     tool: str,
     bodies: list[bytes],
     n: int,
@@ -350,6 +430,7 @@ def measure(
     rounds: int,
     concurrency: int,
     with_trivial: bool,
+    py_spy: bool = False,
 ) -> Session:
     """Seed a database, start a server, load it in alternating rounds, stop it, check it."""
     session = Session(label=label)
@@ -357,8 +438,6 @@ def measure(
     server = None
     try:
         env, token = seed(folder)
-        if prototype:
-            env["ACCORD_BENCH_GROUP_COMMIT"] = "1"
         port = free_port()
         server = start_server(env, port, folder / "server.log")
         base = f"http://127.0.0.1:{port}"
@@ -373,10 +452,19 @@ def measure(
         # Warm-up (imports, compiled packs, connections), with the Python client for both tools.
         httpx_load(base + TRIVIAL, bodies, plain, 200, 8)
         warm = httpx_load(base + DECISIONS, bodies, {**plain, **auth}, 200, 8)
-        for _ in range(rounds):
+        for number in range(rounds):
             if with_trivial:
                 session.trivial.append(run(TRIVIAL, {}))
+            spying = (
+                spy(server.pid, max(2, seconds - 2), folder / "spy.txt")
+                if (py_spy and number == 0)
+                else None
+            )
             session.decisions.append(run(DECISIONS, auth))
+            if spying is not None:
+                spying.wait(timeout=120)
+                if (folder / "spy.txt").exists():
+                    session.profile = spy_report(folder / "spy.txt")
     finally:
         if server is not None:
             server.terminate()
@@ -408,11 +496,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=int, default=None, help="per endpoint (wrk)")
     parser.add_argument("--rounds", type=int, default=None, help="alternating rounds")
     parser.add_argument(
-        "--no-prototype",
-        action="store_true",
-        help="skip the group-commit prototype (group_commit.py)",
-    )
-    parser.add_argument(
         "--profile", type=int, metavar="N", default=0, help="profile N in-process decisions instead"
     )
     parser.add_argument(
@@ -422,6 +505,11 @@ def main(argv: list[str] | None = None) -> int:
         help="where --profile puts its database (e.g. /dev/shm)",
     )
     parser.add_argument("--json", type=Path, default=None, help="also write results here")
+    parser.add_argument(
+        "--py-spy",
+        action="store_true",
+        help="sample the server with py-spy during the first decision round",
+    )
     args = parser.parse_args(argv)
 
     if args.profile:
@@ -442,23 +530,19 @@ def main(argv: list[str] | None = None) -> int:
         "concurrency": args.concurrency,
     }
     load_before = os.getloadavg()[0]
-    product = measure(label="product", prototype=False, with_trivial=True, **common)  # type: ignore[arg-type]
+    product = measure(
+        label="product",
+        with_trivial=True,
+        py_spy=args.py_spy,
+        **common,  # type: ignore[arg-type]
+    )
     sessions = [product]
-    if not args.no_prototype:
-        sessions.append(
-            measure(label="prototype", prototype=True, with_trivial=False, **common)  # type: ignore[arg-type]
-        )
 
     t_rate = _median(product.trivial, "rate")
     rows = [
         ("trivial endpoint (`POST /bench/trivial`)", product.trivial),
         ("recorded decisions (`POST /api/v1/decisions`)", product.decisions),
     ]
-    if len(sessions) > 1:
-        rows.append(
-            ("recorded decisions, group-commit prototype (`group_commit.py`)",
-             sessions[1].decisions)
-        )  # fmt: skip
     load = f"{seconds} s" if tool == "wrk" else f"{n} requests"
     print(
         f"\nHTTP benchmark — {tool}, concurrency {args.concurrency}, {load} per endpoint per "
@@ -497,6 +581,9 @@ def main(argv: list[str] | None = None) -> int:
             "stored": session.stored,
             "log_verified": session.log_ok,
         }
+    if product.profile:
+        print("\nwhere the server's time goes during the first decision round (py-spy):\n")
+        print(product.profile)
     if args.json is not None:
         args.json.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     return 0 if ok else 1

@@ -314,6 +314,8 @@ class Service:
 
     def authenticate_token(self, raw: str) -> Principal | None:
         """The caller behind a bearer token, or ``None`` (unknown, revoked, inactive user)."""
+        if "\x00" in raw:
+            return None
         with self.db.read() as session:
             token = accounts.find_token(session, raw)
             if token is None:
@@ -335,6 +337,7 @@ class Service:
 
     def authenticate_password(self, email: str, password: str) -> Principal | None:
         """The user with this email and password, or ``None`` (same answer for both failures)."""
+        _no_nul(email, "email")
         with self.db.read() as session:
             user = session.scalar(select(User).where(User.email == email.strip().lower()))
             ok = accounts.verify_password(user.password_hash if user else None, password)
@@ -355,6 +358,7 @@ class Service:
     def create_org(self, principal: Principal, *, name: str, country: str) -> dict[str, Any]:
         """Add an organisation."""
         principal.require(Capability.MANAGE_ACCOUNTS)
+        _no_nul({"name": name, "country": country}, "")
         with self.db.write() as session:
             return _org_view(accounts.create_org(session, name=name, country=country))
 
@@ -378,6 +382,7 @@ class Service:
     ) -> dict[str, Any]:
         """Add a user."""
         principal.require(Capability.MANAGE_ACCOUNTS)
+        _no_nul({"email": email, "org": org, "password": password}, "")
         with self.db.write() as session:
             org_id = accounts.get_org(session, org).id if org is not None else None
             user = accounts.create_user(
@@ -431,6 +436,7 @@ class Service:
         """Create an API token (for oneself, or for anyone as admin). Returns (view, secret)."""
         if principal.is_anonymous:
             principal.require(Capability.MANAGE_ACCOUNTS)
+        _no_nul({"name": name, "user": user, "scopes": list(scopes)}, "")
         with self.db.write() as session:
             if user is None:
                 if principal.user_id is None:
@@ -481,6 +487,7 @@ class Service:
     def upload_pack(self, principal: Principal, text: str, *, source: str) -> dict[str, Any]:
         """Validate a pack text and store it as a new version (new packs start as drafts)."""
         principal.require(Capability.MANAGE_PACKS)
+        _no_nul({"text": text, "filename": source}, "")
         parsed = _parse_pack(text, source=source)
         with self.db.write() as session:
             self._pack_generation += 1
@@ -644,6 +651,7 @@ class Service:
     ) -> dict[str, Any]:
         """Move a pack through its lifecycle (activating a version puts it in force)."""
         principal.require(Capability.MANAGE_PACKS)
+        _no_nul({"pack_id": pack_id, "note": note}, "")
         with self.db.write() as session:
             pack = _get_pack(session, pack_id)
             current = PackStatus(pack.status)
@@ -761,6 +769,7 @@ class Service:
         principal.require(Capability.SUBMIT)
         from accord.policy import Transfer
 
+        _no_nul(dict(document), "")
         transfer = Transfer.from_mapping(dict(document), source=source)
         engine = self._engine_for_active_packs()
         decision = engine.decide(transfer, as_of=as_of)
@@ -1006,6 +1015,30 @@ class Service:
 
 
 # ---------------------------------------------------------------------- helpers
+
+
+def _no_nul(value: Any, path: str) -> None:
+    """Refuse NUL characters anywhere in text input (databases cannot store them in text)."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise InputError(
+                "text contains a NUL character",
+                [
+                    Diagnostic(
+                        "NUL character",
+                        path=path,
+                        expected="text without U+0000",
+                        found=f"U+0000 at character {value.index(chr(0))}",
+                    )
+                ],
+            )
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            _no_nul(key, path)
+            _no_nul(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            _no_nul(item, f"{path}[{i}]")
 
 
 def _shipped_pack_texts() -> list[tuple[str, str]]:

@@ -244,6 +244,18 @@ def test_unknown_covered_person_status_is_indeterminate() -> None:
     assert decision.missing == ("importer.covered_person",)
 
 
+def test_unknown_covered_person_status_on_a_restricted_transaction() -> None:
+    """28 CFR 202.211 and 202.401: a vendor agreement without the CISA requirements is prohibited
+    only with a covered person, so unknown status is indeterminate; with CISA it is permitted
+    either way, with the duties."""
+    unknown = {"country": "DE", "covered_person": None}
+    without = run(transaction="vendor", importer=unknown)
+    assert without.outcome is Outcome.INDETERMINATE
+    assert without.missing == ("importer.covered_person",)
+    with_cisa = run(transaction="vendor", importer=unknown, safeguards=CISA)
+    assert with_cisa.outcome is not Outcome.DENY
+
+
 def test_unknown_status_does_not_matter_in_a_country_of_concern() -> None:
     """202.301: an importer in a country of concern is denied whatever its listed status."""
     decision = run(importer={"country": "IR", "covered_person": None})

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from accord.policy import Pack, Transfer, compile_packs
 from accord.policy.compile import Engine
@@ -66,6 +68,9 @@ def engine(with_dsp: bool = False) -> Engine:
 
 def run(as_of: date = ON, *, with_dsp: bool = False, **over: Any) -> Decision:
     doc = _merge(BASE, over)
+    subjects = over.get("data", {}).get("subjects")
+    if subjects is not None:  # counts replace the base's counts instead of adding to them
+        doc["data"]["subjects"] = dict(subjects)
     return engine(with_dsp).decide(Transfer.from_mapping(doc, source="<case>"), as_of=as_of)
 
 
@@ -95,6 +100,20 @@ def test_no_volume_threshold(count: int) -> None:
     """PADFA s.2(a): no bulk threshold; one U.S. individual's data is enough."""
     subjects = {"precise-geolocation": count}
     assert run(data={"subjects": subjects}).outcome is Outcome.DENY
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.sampled_from(["CN", "IR", "KP", "RU"]),
+    st.sampled_from(["precise-geolocation", "biometric", "personal-health", "human-genomic"]),
+    st.integers(min_value=1, max_value=10_000_000),
+)
+def test_any_positive_count_to_an_adversary_is_denied(country: str, category: str, n: int) -> None:
+    """Property (PADFA s.2(a)): whatever the volume, a broker's sale to an adversary is denied."""
+    decision = run(
+        importer={"country": country}, data={"categories": [category], "subjects": {category: n}}
+    )
+    assert decision.outcome is Outcome.DENY
 
 
 def test_one_record_is_a_padfa_deny_but_not_a_dsp_deny() -> None:

@@ -1,8 +1,8 @@
 """The ``accord`` command line: a thin Typer app.
 
-Each area registers its commands from its own module (``policy``, ``ledger``, ``service``). This module
-turns an :class:`~accord.errors.AccordError` into a message on stderr and its exit code: never a
-traceback for bad input.
+Each area registers its commands from its own module (``policy``, ``regimes``, ``odrl``, ``ledger``,
+``service``). This module turns an :class:`~accord.errors.AccordError` into a message on stderr
+and its exit code: never a traceback for bad input.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from accord.cli import ledger as _ledger
 from accord.cli import odrl as _odrl
@@ -48,9 +49,11 @@ _err = Console(stderr=True, highlight=False, soft_wrap=True)
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit code instead of raising ``SystemExit`` (handy in tests)."""
     try:
-        app(args=argv, prog_name="accord", standalone_mode=False)
+        result = app(args=argv, prog_name="accord", standalone_mode=False)
+        if isinstance(result, int):  # typer.Exit(n) is returned, not raised, here
+            return result
     except AccordError as exc:
-        _err.print(f"[bold red]error[/]: {exc.render()}", markup=True)
+        _err.print(f"[bold red]error[/]: {escape(exc.render())}", markup=True)
         return exc.exit_code
     except typer.Exit as exc:
         return int(exc.exit_code or 0)

@@ -7,6 +7,8 @@ in their ``register(app)`` (it is already attached to the root app by the time t
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,7 +20,14 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from accord.errors import Diagnostic, InputError, NotFoundError, PackError, TransferError
+from accord.errors import (
+    AccordError,
+    Diagnostic,
+    InputError,
+    NotFoundError,
+    PackError,
+    TransferError,
+)
 
 __all__ = ["packs_app", "register"]
 
@@ -29,7 +38,8 @@ packs_app = typer.Typer(
     no_args_is_help=True,
 )
 
-_out = Console(highlight=False, soft_wrap=True)
+# No markup on stdout: citations and rule text may hold brackets; styles come from Text objects.
+_out = Console(highlight=False, soft_wrap=True, markup=False)
 _err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 _STYLE = {
@@ -46,6 +56,20 @@ _EFFECT_STYLE = {
     "default": "blue",
     "undecided": "magenta",
 }
+
+
+@contextmanager
+def _reported() -> Iterator[None]:
+    """Print an :class:`AccordError` here, escaped, and exit with its code.
+
+    Diagnostics carry paths such as ``rules[vendor].when`` that Rich would take for markup tags;
+    printing them ourselves keeps them intact.
+    """
+    try:
+        yield
+    except AccordError as exc:
+        _err.print(f"[bold red]error[/]: {escape(exc.render())}", markup=True)
+        raise SystemExit(exc.exit_code) from None
 
 
 def _print_json(data: Any) -> None:
@@ -73,12 +97,12 @@ def _parse_date(text: str | None) -> date | None:
 
 
 def _load_packs(refs: list[str] | None) -> list[Any]:
-    """Packs named by id (shipped) or path; all shipped packs when none are named."""
+    """Packs named by id (shipped) or path; the default shipped packs when none are named."""
     from accord import packs as shipped
     from accord.policy.ast import Pack
 
     if not refs:
-        return list(shipped.shipped())
+        return list(shipped.defaults())
     loaded: list[Any] = []
     problems: list[Diagnostic] = []
     for ref in refs:
@@ -111,7 +135,13 @@ def check(
     ] = None,
     pack: Annotated[
         list[str] | None,
-        typer.Option("--pack", help="A pack id or pack file (repeatable); default: all shipped."),
+        typer.Option(
+            "--pack",
+            help=(
+                "A pack id or pack file (repeatable); default: every shipped regulation "
+                "(an agreement applies when named)."
+            ),
+        ),
     ] = None,
 ) -> None:
     """Decide transfer documents against rule packs.
@@ -119,35 +149,36 @@ def check(
     Exit status: 0 permit (with or without obligations), 3 deny, 4 indeterminate (the strictest over
     all documents), 2 bad input.
     """
-    from accord.policy.compile import compile_packs
-    from accord.policy.decision import strictest
-    from accord.policy.transfer import load_transfers
+    with _reported():
+        from accord.policy.compile import compile_packs
+        from accord.policy.decision import strictest
+        from accord.policy.transfer import load_transfers
 
-    on = _parse_date(as_of)
-    transfers = []
-    problems: list[Diagnostic] = []
-    for f in files:
-        try:
-            transfers.extend(load_transfers(f))
-        except TransferError as exc:
-            problems.extend(exc.diagnostics)
-    if problems:
-        n = len(problems)
-        raise TransferError(
-            f"invalid transfer document: {n} problem{'s' if n != 1 else ''}", problems
-        )
-    engine = compile_packs(_load_packs(pack))
-    decisions = [engine.decide(t, as_of=on) for t in transfers]
-    if as_json:
-        data = [d.to_dict() for d in decisions]
-        _print_json(data[0] if len(data) == 1 else data)
-    else:
-        for d in decisions:
-            _show_decision(d)
-    worst = strictest([d.outcome for d in decisions])
-    if worst.exit_code:
-        # SystemExit, not typer.Exit: click swallows Exit codes when not in standalone mode.
-        raise SystemExit(worst.exit_code)
+        on = _parse_date(as_of)
+        transfers = []
+        problems: list[Diagnostic] = []
+        for f in files:
+            try:
+                transfers.extend(load_transfers(f))
+            except TransferError as exc:
+                problems.extend(exc.diagnostics)
+        if problems:
+            n = len(problems)
+            raise TransferError(
+                f"invalid transfer document: {n} problem{'s' if n != 1 else ''}", problems
+            )
+        engine = compile_packs(_load_packs(pack))
+        decisions = [engine.decide(t, as_of=on) for t in transfers]
+        if as_json:
+            data = [d.to_dict() for d in decisions]
+            _print_json(data[0] if len(data) == 1 else data)
+        else:
+            for d in decisions:
+                _show_decision(d)
+        worst = strictest([d.outcome for d in decisions])
+        if worst.exit_code:
+            # SystemExit, not typer.Exit: click swallows Exit codes when not in standalone mode.
+            raise SystemExit(worst.exit_code)
 
 
 def _show_decision(d: Any) -> None:
@@ -167,14 +198,17 @@ def _show_decision(d: Any) -> None:
             t.add_row(o.id, o.deadline or "—", o.citation or "—", o.text)
         _out.print(t)
     if d.reasons:
-        _out.print("[bold]Reasons[/]")
+        _out.print(Text("Reasons", style="bold"))
         for r in d.reasons:
             style = _EFFECT_STYLE.get(str(r.effect), "bold")
             _out.print(Text.assemble("  ", (f"{r.effect:<10}", style), " ", r.sentence))
     if d.missing:
         _out.print(
-            "[bold magenta]Missing facts[/] (add them to the document to decide): "
-            + ", ".join(d.missing)
+            Text.assemble(
+                ("Missing facts", "bold magenta"),
+                " (add them to the document to decide): ",
+                ", ".join(d.missing),
+            )
         )
     if d.recognitions:
         for rec in d.recognitions:
@@ -192,8 +226,10 @@ def _show_decision(d: Any) -> None:
         _out.print(t)
     for e in d.errors:
         _out.print(
-            f"[bold red]rule error[/] {escape(f'{e.pack}/{e.rule}: {e.message}')} "
-            "(ignored: fail closed)"
+            Text.assemble(
+                ("rule error", "bold red"),
+                f" {e.pack}/{e.rule}: {e.message} (ignored: fail closed)",
+            )
         )
     _out.print()
 
@@ -208,37 +244,38 @@ def validate(
     as_json: Annotated[bool, typer.Option("--json", help="Print the reports as JSON.")] = False,
 ) -> None:
     """Check rule pack files: every error and warning, located. Exit 2 if any has errors."""
-    from accord.policy.validate import validate_file
+    with _reported():
+        from accord.policy.validate import validate_file
 
-    reports = []
-    for path in packs:
-        reports.append((path, validate_file(path)))
-    errors = [d for _, r in reports for d in r.errors]
-    if as_json:
-        _print_json(
-            [
-                {
-                    "file": str(path),
-                    "pack": r.pack.meta.id if r.pack is not None else None,
-                    "ok": r.ok,
-                    "errors": [d.to_dict() for d in r.errors],
-                    "warnings": [d.to_dict() for d in r.warnings],
-                }
-                for path, r in reports
-            ]
-        )
+        reports = []
+        for path in packs:
+            reports.append((path, validate_file(path)))
+        errors = [d for _, r in reports for d in r.errors]
+        if as_json:
+            _print_json(
+                [
+                    {
+                        "file": str(path),
+                        "pack": r.pack.meta.id if r.pack is not None else None,
+                        "ok": r.ok,
+                        "errors": [d.to_dict() for d in r.errors],
+                        "warnings": [d.to_dict() for d in r.warnings],
+                    }
+                    for path, r in reports
+                ]
+            )
+            if errors:
+                raise SystemExit(2)
+            return
+        for path, r in reports:
+            for w in r.warnings:
+                _err.print(f"[yellow]warning[/]: {escape(w.render())}", markup=True)
+            if r.ok and r.pack is not None:
+                n = len(r.pack.rules)
+                _out.print(f"{path}: ok ({r.pack.meta.id} {r.pack.meta.version}, {n} rules)")
         if errors:
-            raise SystemExit(2)
-        return
-    for path, r in reports:
-        for w in r.warnings:
-            _err.print(f"[yellow]warning[/]: {escape(w.render())}", markup=True)
-        if r.ok and r.pack is not None:
-            n = len(r.pack.rules)
-            _out.print(f"{path}: ok ({r.pack.meta.id} {r.pack.meta.version}, {n} rules)")
-    if errors:
-        n = len(errors)
-        raise PackError(f"invalid rule pack: {n} problem{'s' if n != 1 else ''}", errors)
+            n = len(errors)
+            raise PackError(f"invalid rule pack: {n} problem{'s' if n != 1 else ''}", errors)
 
 
 # -- packs list / show ---------------------------------------------------------------------------
@@ -249,53 +286,56 @@ def packs_list(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """List the shipped rule packs."""
-    from accord import packs as shipped
+    with _reported():
+        from accord import packs as shipped
 
-    items = shipped.shipped()
-    if as_json:
-        _print_json(
-            [
-                {
-                    "id": p.meta.id,
-                    "title": p.meta.title,
-                    "kind": str(p.meta.kind),
-                    "jurisdiction": p.meta.jurisdiction,
-                    "version": p.meta.version,
-                    "effective_from": p.meta.effective_from.isoformat(),
-                    "sunset": p.meta.sunset.isoformat() if p.meta.sunset else None,
-                    "confidence": str(p.meta.confidence),
-                    "rules": len(p.rules),
-                }
-                for p in items
-            ]
-        )
-        return
-    t = Table(title="Shipped rule packs")
-    for col in (
-        "id",
-        "title",
-        "kind",
-        "jurisdiction",
-        "version",
-        "in force",
-        "rules",
-        "confidence",
-    ):
-        t.add_column(col, overflow="fold")
-    for p in items:
-        m = p.meta
-        window = m.effective_from.isoformat() + " → " + (m.sunset.isoformat() if m.sunset else "")
-        t.add_row(
-            m.id,
-            m.title,
-            str(m.kind),
-            m.jurisdiction,
-            m.version,
-            window,
-            str(len(p.rules)),
-            str(m.confidence),
-        )
-    _out.print(t)
+        items = shipped.shipped()
+        if as_json:
+            _print_json(
+                [
+                    {
+                        "id": p.meta.id,
+                        "title": p.meta.title,
+                        "kind": str(p.meta.kind),
+                        "jurisdiction": p.meta.jurisdiction,
+                        "version": p.meta.version,
+                        "effective_from": p.meta.effective_from.isoformat(),
+                        "sunset": p.meta.sunset.isoformat() if p.meta.sunset else None,
+                        "confidence": str(p.meta.confidence),
+                        "rules": len(p.rules),
+                    }
+                    for p in items
+                ]
+            )
+            return
+        t = Table(title="Shipped rule packs")
+        for col in (
+            "id",
+            "title",
+            "kind",
+            "jurisdiction",
+            "version",
+            "in force",
+            "rules",
+            "confidence",
+        ):
+            t.add_column(col, overflow="fold")
+        for p in items:
+            m = p.meta
+            window = (
+                m.effective_from.isoformat() + " → " + (m.sunset.isoformat() if m.sunset else "")
+            )
+            t.add_row(
+                m.id,
+                m.title,
+                str(m.kind),
+                m.jurisdiction,
+                m.version,
+                window,
+                str(len(p.rules)),
+                str(m.confidence),
+            )
+        _out.print(t)
 
 
 @packs_app.command("show")
@@ -304,47 +344,49 @@ def packs_show(
     as_json: Annotated[bool, typer.Option("--json", help="Print the pack as JSON.")] = False,
 ) -> None:
     """Show a rule pack: metadata, thresholds, and every rule with its citation and dates."""
-    from accord.policy.printer import constraint_to_data, pack_to_data
+    with _reported():
+        from accord.policy.printer import constraint_to_data, pack_to_data
 
-    (p,) = _load_packs([pack_id])
-    if as_json:
-        _print_json(pack_to_data(p, json_ready=True))
-        return
-    m = p.meta
-    lines = [
-        f"[bold]{m.title}[/] ({m.id} {m.version}, {m.kind}, {m.jurisdiction})",
-        f"instrument: {m.instrument or '—'}",
-        f"in force: {m.effective_from.isoformat()} → {m.sunset.isoformat() if m.sunset else 'open'}"
-        f"; review every {m.review_interval or '—'}; confidence: {m.confidence}",
-        f"default: {m.default}" + (f" ({m.default_citation})" if m.default_citation else ""),
-        "sources: " + ", ".join(m.sources),
-    ]
-    if m.scope is not None:
-        lines.append("scope: " + json.dumps(constraint_to_data(m.scope, json_ready=True)))
-    _out.print(Panel("\n".join(lines), expand=False))
-    if p.thresholds:
-        t = Table(title="Thresholds", title_justify="left")
-        for col in ("name", "condition", "citation"):
+        (p,) = _load_packs([pack_id])
+        if as_json:
+            _print_json(pack_to_data(p, json_ready=True))
+            return
+        m = p.meta
+        lines = [
+            f"{m.title} ({m.id} {m.version}, {m.kind}, {m.jurisdiction})",
+            f"instrument: {m.instrument or '—'}",
+            f"in force: {m.effective_from.isoformat()} → "
+            f"{m.sunset.isoformat() if m.sunset else 'open'}; "
+            f"review every {m.review_interval or '—'}; confidence: {m.confidence}",
+            f"default: {m.default}" + (f" ({m.default_citation})" if m.default_citation else ""),
+            "sources: " + ", ".join(m.sources),
+        ]
+        if m.scope is not None:
+            lines.append("scope: " + json.dumps(constraint_to_data(m.scope, json_ready=True)))
+        _out.print(Panel(Text("\n".join(lines)), expand=False), soft_wrap=False)
+        if p.thresholds:
+            t = Table(title="Thresholds", title_justify="left")
+            for col in ("name", "condition", "citation"):
+                t.add_column(col, overflow="fold")
+            for th in p.thresholds:
+                cond = json.dumps(constraint_to_data(th.constraint, json_ready=True))
+                t.add_row(th.name, cond, th.citation or "—")
+            _out.print(t)
+        t = Table(title="Rules", title_justify="left")
+        for col in ("id", "kind", "citation", "in force", "confidence", "text"):
             t.add_column(col, overflow="fold")
-        for th in p.thresholds:
-            cond = json.dumps(constraint_to_data(th.constraint, json_ready=True))
-            t.add_row(th.name, cond, th.citation or "—")
+        for r in p.rules:
+            start = r.effective_from.isoformat() if r.effective_from else ""
+            end = r.sunset.isoformat() if r.sunset else ""
+            t.add_row(
+                r.id,
+                str(r.kind),
+                r.citation or "—",
+                f"{start} → {end}" if start or end else "pack window",
+                str(r.confidence or m.confidence),
+                r.text,
+            )
         _out.print(t)
-    t = Table(title="Rules", title_justify="left")
-    for col in ("id", "kind", "citation", "in force", "confidence", "text"):
-        t.add_column(col, overflow="fold")
-    for r in p.rules:
-        start = r.effective_from.isoformat() if r.effective_from else ""
-        end = r.sunset.isoformat() if r.sunset else ""
-        t.add_row(
-            r.id,
-            str(r.kind),
-            r.citation or "—",
-            f"{start} → {end}" if start or end else "pack window",
-            str(r.confidence or m.confidence),
-            r.text,
-        )
-    _out.print(t)
 
 
 def register(app: typer.Typer) -> None:

@@ -245,7 +245,7 @@ def parse_entries(text: str, *, file: str = "<input>") -> list[Entry]:
                     )
                 ],
             ) from exc
-        items = data if isinstance(data, list) else [data]
+        items = [] if data is None else data if isinstance(data, list) else [data]
         return _entries_from(items, file, None)
     try:
         data = json.loads(text)

@@ -1,21 +1,25 @@
 """The stored transparency log: an append-only RFC 6962 tree on SQLite or PostgreSQL.
 
 Tables (all prefixed ``ledger_``; :data:`metadata` holds them for Alembic, :func:`create_tables`
-creates them):
+creates them), laid out as C2SP tlog-tiles do, so an append writes a handful of rows per batch:
 
-* ``ledger_entries(idx, leaf_hash, hash_key, entry)`` — every leaf: its canonical entry bytes and
-  leaf hash; ``hash_key`` (the leaf's group of 8,192 above the first 5 bytes of its hash) is
-  indexed, for :meth:`Ledger.find`.
-* ``ledger_nodes(id, hash)`` — the hash of every complete (perfect) interior subtree, keyed by
-  ``level << 48 | index`` (level ≥ 1). Any proof is the fold of O(log n) of them, read in one query.
+* ``ledger_bundles(id, data)`` — entry bundle ``id``: the canonical bytes of entries
+  ``id·256 … id·256+255``, each prefixed with its length (2 bytes, big-endian), exactly the
+  tlog-tiles ``tile/entries/<id>`` format. The last bundle is partial and rewritten as it fills.
+* ``ledger_tiles(id, data)`` — hash row ``id = height << 48 | index``: the hashes of the complete
+  subtrees of that height with indices ``index·256 … index·256+255``, concatenated (32 bytes each).
+  Height 0 holds the leaf hashes; *every* height is stored (tlog-tiles keeps every 8th: those rows
+  are its hash tiles), so any proof is O(log n) stored hashes read in one query. The last row of
+  each height is partial and rewritten as it fills.
 * ``ledger_state(id=1, size, root)`` — the tree head; its row is also the writers' lock.
 * ``ledger_checkpoints(id, size, root, note, created_at)`` — every signed checkpoint, in order.
 
 Concurrency contract: **one sequencer**. Appends lock ``ledger_state`` first
 (``UPDATE … WHERE id = 1``: a row lock on PostgreSQL, the write lock on SQLite), so concurrent
-writers serialise; a writer whose cached right edge is stale (another process appended, or its own
-transaction rolled back) notices from ``(size, root)`` and reloads it. The service serialises its
-writes through one :class:`Ledger`.
+writers serialise; a writer keeps the right edge (the last row of every height and the last
+bundle) in memory, and if it is stale (another process appended, or its own transaction rolled
+back) it notices from ``(size, root)`` and reloads it. The service serialises its writes through
+one :class:`Ledger`.
 
 Durability: :meth:`Ledger.append` returns only after its transaction committed; SQLite runs in WAL
 mode with ``synchronous=FULL`` (set by :func:`open_engine` / :func:`configure_sqlite`), so an
@@ -25,6 +29,8 @@ caller's connection, so the caller's commit makes the entries durable together w
 
 from __future__ import annotations
 
+import hashlib
+import struct
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -36,11 +42,18 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from accord.errors import ConflictError, Diagnostic, IntegrityError, NotFoundError, StorageError
+from accord.errors import (
+    ConflictError,
+    Diagnostic,
+    InputError,
+    IntegrityError,
+    NotFoundError,
+    StorageError,
+)
 from accord.ledger import merkle
 from accord.ledger.checkpoint import Checkpoint, Note, Signer, Verifier
-from accord.ledger.entries import Entry
-from accord.ledger.merkle import EMPTY_ROOT, Frontier
+from accord.ledger.entries import MAX_ENTRY_BYTES, Entry
+from accord.ledger.merkle import EMPTY_ROOT
 
 _Run = Callable[[str, Sequence[Any]], list[Any]]
 _Pair = tuple[int, int]
@@ -66,21 +79,18 @@ _Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")  # INTEGER PRIMARY KE
 
 metadata = sa.MetaData()
 
-entries_table = sa.Table(
-    "ledger_entries",
-    metadata,
-    sa.Column("idx", _Id, primary_key=True, autoincrement=False),
-    sa.Column("leaf_hash", sa.LargeBinary(32), nullable=False),
-    sa.Column("hash_key", sa.BigInteger(), nullable=False),
-    sa.Column("entry", sa.LargeBinary(), nullable=False),
-)
-sa.Index("ledger_entries_hash_key", entries_table.c.hash_key)
-
-nodes_table = sa.Table(
-    "ledger_nodes",
+bundles_table = sa.Table(
+    "ledger_bundles",
     metadata,
     sa.Column("id", _Id, primary_key=True, autoincrement=False),
-    sa.Column("hash", sa.LargeBinary(32), nullable=False),
+    sa.Column("data", sa.LargeBinary(), nullable=False),
+)
+
+tiles_table = sa.Table(
+    "ledger_tiles",
+    metadata,
+    sa.Column("id", _Id, primary_key=True, autoincrement=False),
+    sa.Column("data", sa.LargeBinary(), nullable=False),
 )
 
 state_table = sa.Table(
@@ -158,16 +168,124 @@ def create_tables(engine: Engine | Connection) -> None:
 # --------------------------------------------------------------------------------------------------
 
 
-_GROUP_SHIFT = 13  # leaves per lookup group: 8192
+_ROW = 256  # hashes per tile row, entries per bundle
+_ROW_BYTES = _ROW * 32
 
 
-def _hash_key(index: int, leaf: bytes) -> int:
-    """The lookup key: the leaf's group (index >> 13) above the first 5 bytes of its hash.
+_ID_MASK = (1 << _LEVEL_SHIFT) - 1
+_pack_len = struct.Struct(">H").pack
+_sha256 = hashlib.sha256
 
-    Grouping keeps each batch's index inserts in one small region of the B-tree (so an append
-    rewrites a few index pages, not one per entry); :meth:`Ledger.find` probes every group.
+
+def _row_of(height: int, index: int) -> tuple[int, int]:
+    """The ``ledger_tiles`` id holding node ``(height, index)`` and the node's byte offset in it."""
+    return (height << _LEVEL_SHIFT) | (index >> 8), (index & 255) * 32
+
+
+@dataclass(frozen=True, slots=True)
+class _Edge:
+    """The right edge of a stored tree of ``size`` leaves: what an append rewrites or builds on.
+
+    ``rows[h]`` is ``(index, data)`` of the hash row holding the last complete node of height
+    ``h`` (node ``(size >> h) - 1``, always the row's last hash), for every height with a node;
+    ``bundle`` is ``(index, data)`` of the bundle holding the last entry. Immutable: an append
+    builds a new edge and keeps it only once its rows are written.
     """
-    return ((index >> _GROUP_SHIFT) << 40) | int.from_bytes(leaf[:5], "big")
+
+    size: int
+    root: bytes
+    rows: dict[int, tuple[int, bytes]]
+    bundle: tuple[int, bytes] | None
+
+
+_EMPTY_EDGE = _Edge(0, EMPTY_ROOT, {}, None)
+
+
+def _edge_root(size: int, rows: Mapping[int, tuple[int, bytes]]) -> bytes:
+    """The root from the right edge: the fold of the last node of each height in ``size``."""
+    return merkle.fold(
+        [rows[h][1][-32:] for h in range(size.bit_length() - 1, -1, -1) if size >> h & 1]
+    )
+
+
+def _grow(
+    edge: _Edge, datas: Sequence[bytes]
+) -> tuple[_Edge, list[tuple[int, bytes]], list[tuple[int, bytes]]]:
+    """Append entry bytes to ``edge``: the new edge, the hash rows and the bundles to write.
+
+    Hashes level by level (every new node of a height, then their parents), so the work is a few
+    tight loops over the batch rather than one walk up the tree per leaf.
+    """
+    sha = _sha256
+    n = edge.size
+    rows = dict(edge.rows)
+    tile_rows: list[tuple[int, bytes]] = []
+    nodes = [sha(b"\x00" + d).digest() for d in datas]
+    height = 0
+    while nodes:
+        lo = n >> height
+        hi = lo + len(nodes)
+        first = lo >> 8
+        last = rows.get(height)
+        base = last[1] if last is not None and last[0] == first else b""
+        blob = base + b"".join(nodes)
+        key = height << _LEVEL_SHIFT
+        off = 0
+        chunk = b""
+        row = first
+        for row in range(first, ((hi - 1) >> 8) + 1):
+            chunk = blob[off : off + _ROW_BYTES]
+            off += _ROW_BYTES
+            tile_rows.append((key | row, chunk))
+        rows[height] = (row, chunk)
+        if lo & 1:  # the new first node's left sibling is the stored row's last hash
+            nodes = [base[-32:], *nodes]
+        pairs = iter(nodes)
+        nodes = [
+            sha(b"\x01" + left + right).digest() for left, right in zip(pairs, pairs, strict=False)
+        ]
+        height += 1
+
+    size = n + len(datas)
+    bundle_rows: list[tuple[int, bytes]] = []
+    bundle = edge.bundle
+    pos = 0
+    index = n
+    while pos < len(datas):
+        take = _ROW - (index & 255)
+        number = index >> 8
+        base = bundle[1] if bundle is not None and bundle[0] == number else b""
+        part = datas[pos : pos + take]
+        pieces: list[bytes] = [base] * (2 * len(part) + 1)
+        pieces[1::2] = map(_pack_len, map(len, part))
+        pieces[2::2] = part
+        bundle = (number, b"".join(pieces))
+        bundle_rows.append(bundle)
+        pos += len(part)
+        index += len(part)
+    return _Edge(size, _edge_root(size, rows), rows, bundle), tile_rows, bundle_rows
+
+
+def _unbundle(data: bytes, limit: int = _ROW + 1) -> list[bytes]:
+    """The entries of a bundle (at most ``limit``); :class:`ValueError` if it is malformed."""
+    out: list[bytes] = []
+    pos, end = 0, len(data)
+    while pos < end and len(out) < limit:
+        if pos + 2 > end:
+            raise ValueError(f"a length prefix is cut short at byte {pos}")
+        stop = pos + 2 + ((data[pos] << 8) | data[pos + 1])
+        if stop > end:
+            raise ValueError(f"the entry at byte {pos} runs past the end of the bundle")
+        out.append(data[pos + 2 : stop])
+        pos = stop
+    return out
+
+
+def _missing(message: str, path: str) -> IntegrityError:
+    return IntegrityError(
+        "the log is missing stored data",
+        [Diagnostic(message, path=path, hint="run `accord log verify` to locate the damage")],
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,8 +403,7 @@ class Ledger:
         self.engine = engine
         self.origin = origin
         self._lock = threading.RLock()
-        self._frontier: Frontier | None = None
-        self._root = EMPTY_ROOT
+        self._edge: _Edge | None = None
         qmark = engine.dialect.paramstyle == "qmark"
         self._p = "?" if qmark else "%s"
         if create:
@@ -371,32 +488,36 @@ class Ledger:
         finally:
             raw.close()
 
+    def _read_rows(self, run: _Run, table: str, ids: Sequence[int]) -> dict[int, bytes]:
+        """Rows ``id -> data`` of ``ledger_tiles`` or ``ledger_bundles`` (absent ids left out)."""
+        found: dict[int, bytes] = {}
+        for first in range(0, len(ids), 500):
+            part = ids[first : first + 500]
+            sql = f"SELECT id, data FROM {table} WHERE id IN " + self._in(len(part))  # noqa: S608
+            for rid, data in run(sql, part):
+                found[int(rid)] = bytes(data)
+        return found
+
     def _read_nodes(self, run: _Run, pairs: Iterable[_Pair]) -> dict[_Pair, bytes]:
-        """The stored hashes of perfect subtrees ``(level, index)``, in at most two queries."""
-        wanted = set(pairs)
-        leaves = [i for lv, i in wanted if lv == 0]
-        inner = {(lv << _LEVEL_SHIFT) | i: (lv, i) for lv, i in wanted if lv}
+        """The stored hashes of perfect subtrees ``(level, index)``, in one query."""
+        wanted: dict[int, list[tuple[_Pair, int]]] = {}
+        for pair in set(pairs):
+            rid, off = _row_of(*pair)
+            wanted.setdefault(rid, []).append((pair, off))
+        rows = self._read_rows(run, "ledger_tiles", list(wanted))
         found: dict[_Pair, bytes] = {}
-        if leaves:
-            sql = "SELECT idx, leaf_hash FROM ledger_entries WHERE idx IN " + self._in(len(leaves))  # noqa: S608
-            for idx, h in run(sql, leaves):
-                found[(0, int(idx))] = bytes(h)
-        if inner:
-            sql = "SELECT id, hash FROM ledger_nodes WHERE id IN " + self._in(len(inner))  # noqa: S608
-            for nid, h in run(sql, list(inner)):
-                found[inner[int(nid)]] = bytes(h)
-        if len(found) != len(wanted):
-            level, index = min(wanted - found.keys())
-            raise IntegrityError(
-                "the log is missing stored hashes",
-                [
-                    Diagnostic(
-                        f"{len(wanted) - len(found)} stored hash(es) missing, "
-                        f"e.g. level {level} index {index}",
-                        path="ledger_entries" if level == 0 else "ledger_nodes",
-                        hint="run `accord log verify` to locate the damage",
-                    )
-                ],
+        for rid, group in wanted.items():
+            data = rows.get(rid, b"")
+            for pair, off in group:
+                h = data[off : off + 32]
+                if len(h) == 32:
+                    found[pair] = h
+        missing = sum(map(len, wanted.values())) - len(found)
+        if missing:
+            level, index = min(p for g in wanted.values() for p, _ in g if p not in found)
+            raise _missing(
+                f"{missing} stored hash(es) missing, e.g. height {level} index {index}",
+                f"ledger_tiles(height={level}, index={index >> 8})",
             )
         return found
 
@@ -417,11 +538,46 @@ class Ledger:
 
     # -- writing -----------------------------------------------------------------------------------
 
-    def _sync(self, conn: Connection) -> Frontier:
-        """Lock the tree head and return a copy of the right edge matching the stored state."""
+    def _load_edge(self, run: _Run, size: int, root: bytes) -> _Edge:
+        """Read the right edge of the stored tree of ``size`` leaves; check it gives ``root``."""
+        if not size:
+            return _EMPTY_EDGE
+        last = {h: (size >> h) - 1 for h in range(size.bit_length())}
+        ids = [_row_of(h, i)[0] for h, i in last.items()]
+        stored = self._read_rows(run, "ledger_tiles", ids)
+        rows: dict[int, tuple[int, bytes]] = {}
+        for (h, i), rid in zip(last.items(), ids, strict=True):
+            data = stored.get(rid, b"")
+            off = _row_of(h, i)[1]
+            if len(data) != off + 32:
+                raise _missing(
+                    f"the last hash row of height {h} does not hold {off // 32 + 1} hashes",
+                    f"ledger_tiles(height={h}, index={rid & _ID_MASK})",
+                )
+            rows[h] = (rid & _ID_MASK, data)
+        number = (size - 1) >> 8
+        bundle = self._read_rows(run, "ledger_bundles", [number]).get(number, b"")
+        try:
+            count = len(_unbundle(bundle))
+        except ValueError:
+            count = -1
+        if count != ((size - 1) & 255) + 1:
+            raise _missing(
+                f"the last entry bundle does not hold {((size - 1) & 255) + 1} entries",
+                f"ledger_bundles(index={number})",
+            )
+        if _edge_root(size, rows) != root:
+            raise IntegrityError(
+                "the log's tree head does not match its stored hashes",
+                [Diagnostic("root mismatch", path="ledger_state.root")],
+            )
+        return _Edge(size, root, rows, (number, bundle))
+
+    def _sync(self, conn: Connection) -> _Edge:
+        """Lock the tree head and return the right edge matching the stored state."""
         locked = self._x(conn, "UPDATE ledger_state SET size = size WHERE id = 1").rowcount
         if not locked:
-            has_rows = self._x(conn, "SELECT 1 FROM ledger_entries LIMIT 1").first()
+            has_rows = self._x(conn, "SELECT 1 FROM ledger_bundles LIMIT 1").first()
             if has_rows is not None:
                 raise IntegrityError(
                     "the log's tree head is missing",
@@ -431,50 +587,35 @@ class Ledger:
                 conn, "INSERT INTO ledger_state (id, size, root) VALUES (1, 0, ?)", (EMPTY_ROOT,)
             )
         size, root = self._size(conn)
-        cached = self._frontier
-        if cached is None or cached.size != size or self._root != root:
-            pairs = merkle.range_pairs(0, size)
-            stored = self._read_nodes(self._runner(conn), pairs)
-            cached = Frontier.from_nodes(size, [stored[p] for p in pairs])
-            if cached.root() != root:
-                raise IntegrityError(
-                    "the log's tree head does not match its stored hashes",
-                    [Diagnostic("root mismatch", path="ledger_state.root")],
-                )
-        return cached.copy()
+        cached = self._edge
+        if cached is None or cached.size != size or cached.root != root:
+            cached = self._load_edge(self._runner(conn), size, root)
+            self._edge = cached
+        return cached
 
     def _append(self, conn: Connection, entries: Sequence[Entry | Mapping[str, Any]]) -> list[int]:
         datas = [
             (e if isinstance(e, Entry) else Entry.from_mapping(e, where=f"#{i}")).to_bytes()
             for i, e in enumerate(entries)
         ]
+        return self._append_bytes(conn, datas)
+
+    _UPSERT = (
+        "INSERT INTO {} (id, data) VALUES (?,?) ON CONFLICT (id) DO UPDATE SET data = excluded.data"
+    )
+
+    def _append_bytes(self, conn: Connection, datas: Sequence[bytes]) -> list[int]:
         if not datas:
             return []
-        frontier = self._sync(conn)
-        start = frontier.size
-        leaf = merkle.leaf_hash
-        push = frontier.append
-        erows: list[tuple[int, bytes, int, bytes]] = []
-        nrows: list[tuple[int, bytes]] = []
-        shift = _LEVEL_SHIFT
-        for i, data in enumerate(datas, start):
-            h = leaf(data)
-            erows.append((i, h, ((i >> _GROUP_SHIFT) << 40) | int.from_bytes(h[:5], "big"), data))
-            for level, index, nh in push(h):
-                nrows.append(((level << shift) | index, nh))
+        edge = self._sync(conn)
+        new, tile_rows, bundle_rows = _grow(edge, datas)
+        self._x(conn, self._UPSERT.format("ledger_bundles"), bundle_rows)
+        self._x(conn, self._UPSERT.format("ledger_tiles"), tile_rows)
         self._x(
-            conn,
-            "INSERT INTO ledger_entries (idx, leaf_hash, hash_key, entry) VALUES (?,?,?,?)",
-            erows,
+            conn, "UPDATE ledger_state SET size = ?, root = ? WHERE id = 1", (new.size, new.root)
         )
-        if nrows:
-            self._x(conn, "INSERT INTO ledger_nodes (id, hash) VALUES (?,?)", nrows)
-        root = frontier.root()
-        self._x(
-            conn, "UPDATE ledger_state SET size = ?, root = ? WHERE id = 1", (frontier.size, root)
-        )
-        self._frontier, self._root = frontier, root
-        return list(range(start, frontier.size))
+        self._edge = new
+        return list(range(edge.size, new.size))
 
     def append(self, entries: Sequence[Entry | Mapping[str, Any]]) -> list[int]:
         """Append entries in one durable transaction; return their leaf indices.
@@ -486,7 +627,7 @@ class Ledger:
                 with self.engine.begin() as conn:
                     return self._append(conn, entries)
             except sa.exc.SQLAlchemyError as exc:
-                self._frontier = None
+                self._edge = None
                 raise StorageError("cannot append to the log", [Diagnostic(str(exc))]) from exc
 
     def append_in(
@@ -502,7 +643,33 @@ class Ledger:
             try:
                 return self._append(connection, entries)
             except sa.exc.SQLAlchemyError as exc:
-                self._frontier = None
+                self._edge = None
+                raise StorageError("cannot append to the log", [Diagnostic(str(exc))]) from exc
+
+    def append_encoded(self, datas: Sequence[bytes], *, validate: bool = True) -> list[int]:
+        """Append entries given as their canonical bytes (:meth:`Entry.to_bytes`), durably.
+
+        With ``validate`` (the default) each must parse as a valid entry in canonical form
+        (:meth:`Entry.from_bytes`). ``validate=False`` only checks the size limit and trusts the
+        caller for the rest: for bytes this process just produced with :meth:`Entry.to_bytes`
+        (``verify`` reports any entry that is not canonical).
+        """
+        checked: list[bytes] = []
+        for i, data in enumerate(datas):
+            if not isinstance(data, bytes) or not 0 < len(data) <= MAX_ENTRY_BYTES:
+                raise InputError(
+                    "an encoded entry must be 1 to 65,535 bytes",
+                    [Diagnostic("bad entry bytes", path=f"#{i}", found=type(data).__name__)],
+                )
+            if validate:
+                Entry.from_bytes(data)
+            checked.append(data)
+        with self._lock:
+            try:
+                with self.engine.begin() as conn:
+                    return self._append_bytes(conn, checked)
+            except sa.exc.SQLAlchemyError as exc:
+                self._edge = None
                 raise StorageError("cannot append to the log", [Diagnostic(str(exc))]) from exc
 
     # -- reading -----------------------------------------------------------------------------------
@@ -534,44 +701,50 @@ class Ledger:
             n = self._check_size(self._head(run)[0], size)
             return self._fold_ranges(run, [(0, n)])[0]
 
+    def _in_tree(self, conn: Connection, index: int) -> None:
+        if not 0 <= index < self._size(conn)[0]:
+            raise NotFoundError("no such entry", [Diagnostic("unknown index", found=str(index))])
+
     def entry(self, index: int) -> bytes:
         """The canonical bytes of entry ``index``."""
         with self._connect() as conn:
-            row = self._x(conn, "SELECT entry FROM ledger_entries WHERE idx = ?", (index,)).first()
-        if row is None:
-            raise NotFoundError("no such entry", [Diagnostic("unknown index", found=str(index))])
-        return bytes(row[0])
+            self._in_tree(conn, index)
+            number = index >> 8
+            data = self._read_rows(self._runner(conn), "ledger_bundles", [number]).get(number)
+        try:
+            items = _unbundle(data or b"", (index & 255) + 1)
+        except ValueError:
+            items = []
+        if len(items) <= index & 255:
+            raise _missing(f"entry {index} is not in its bundle", f"ledger_bundles(index={number})")
+        return items[index & 255]
 
     def leaf_hash(self, index: int) -> bytes:
         """The stored leaf hash of entry ``index``."""
         with self._connect() as conn:
-            return self._leaf_hash(conn, index)
-
-    def _leaf_hash(self, conn: Connection, index: int) -> bytes:
-        row = self._x(conn, "SELECT leaf_hash FROM ledger_entries WHERE idx = ?", (index,)).first()
-        if row is None:
-            raise NotFoundError("no such entry", [Diagnostic("unknown index", found=str(index))])
-        return bytes(row[0])
+            self._in_tree(conn, index)
+            return self._read_nodes(self._runner(conn), [(0, index)])[(0, index)]
 
     def find(self, leaf_hash: bytes) -> int | None:
         """The index of the first entry with this leaf hash, or ``None``.
 
-        One index probe per 8,192 entries (about 0.5 ms at a million entries).
+        Scans the stored leaf hashes (32 bytes per entry, 256 to a row) in C: no index to maintain
+        at append time, about 30–60 ms at a million entries.
         """
+        if len(leaf_hash) != 32:
+            return None
         with self._connect() as conn:
-            size = self._size(conn)[0]
-            groups = ((size - 1) >> _GROUP_SHIFT) + 1 if size else 0
-            for first in range(0, groups, 500):
-                keys = tuple(
-                    _hash_key(g << _GROUP_SHIFT, leaf_hash)
-                    for g in range(first, min(first + 500, groups))
-                )
-                where = "WHERE hash_key IN " + self._in(len(keys))
-                sql = f"SELECT idx, leaf_hash FROM ledger_entries {where} ORDER BY idx"  # noqa: S608
-                rows = self._x(conn, sql, keys).all()
-                found = next((int(i) for i, h in rows if bytes(h) == leaf_hash), None)
-                if found is not None:
-                    return found
+            sql = "SELECT id, data FROM ledger_tiles WHERE id >= 0 AND id < ? ORDER BY id"
+            opts = {"stream_results": True} if conn.dialect.supports_server_side_cursors else {}
+            result = self._x(conn.execution_options(**opts), sql, (1 << _LEVEL_SHIFT,))
+            for part in result.partitions(256):
+                for rid, data in part:
+                    row = bytes(data)
+                    pos = row.find(leaf_hash)
+                    while pos >= 0 and pos % 32:
+                        pos = row.find(leaf_hash, pos + 1)
+                    if pos >= 0:
+                        return int(rid) * _ROW + pos // 32
         return None
 
     def entries(self, start: int = 0, end: int | None = None) -> Iterator[tuple[int, bytes, bytes]]:
@@ -582,17 +755,31 @@ class Ledger:
     def _stream_entries(
         self, conn: Connection, start: int = 0, end: int | None = None
     ) -> Iterator[tuple[int, bytes, bytes]]:
-        sql = "SELECT idx, leaf_hash, entry FROM ledger_entries WHERE idx >= ?"
-        params: tuple[int, ...] = (start,)
-        if end is not None:
-            sql += " AND idx < ?"
-            params = (start, end)
-        sql += " ORDER BY idx"
-        opts = {"stream_results": True} if conn.dialect.supports_server_side_cursors else {}
-        result = self._x(conn.execution_options(**opts), sql, params)
-        for part in result.partitions(4096):
-            for idx, h, data in part:
-                yield int(idx), bytes(h), bytes(data)
+        size = self._size(conn)[0]
+        end = size if end is None else min(end, size)
+        start = max(start, 0)
+        run = self._runner(conn)
+        step = 16  # bundles (and hash rows) per read
+        for first in range(start >> 8, ((end - 1) >> 8) + 1 if end > start else 0, step):
+            numbers = list(range(first, min(first + step, ((end - 1) >> 8) + 1)))
+            bundles = self._read_rows(run, "ledger_bundles", numbers)
+            hashes = self._read_rows(run, "ledger_tiles", numbers)
+            for number in numbers:
+                lo = max(start, number * _ROW)
+                hi = min(end, number * _ROW + _ROW)
+                try:
+                    items = _unbundle(bundles.get(number, b""), hi - number * _ROW)
+                except ValueError:
+                    items = []
+                row = hashes.get(number, b"")
+                if len(items) < hi - number * _ROW or len(row) < (hi - number * _ROW) * 32:
+                    raise _missing(
+                        f"bundle {number} or its leaf hashes are incomplete",
+                        f"ledger_bundles(index={number})",
+                    )
+                for i in range(lo, hi):
+                    k = i - number * _ROW
+                    yield i, row[k * 32 : k * 32 + 32], items[k]
 
     def inclusion_proof(self, index: int, size: int | None = None) -> InclusionProof:
         """The inclusion proof of entry ``index`` in the tree of ``size`` entries (default: all)."""
@@ -646,25 +833,20 @@ class Ledger:
                         )
                     ],
                 )
-            if height == 0:
-                sql = "SELECT leaf_hash FROM ledger_entries WHERE idx >= ? AND idx < ? ORDER BY idx"
-                params = (first, first + width)
-            else:
-                base = height << _LEVEL_SHIFT
-                sql = "SELECT hash FROM ledger_nodes WHERE id >= ? AND id < ? ORDER BY id"
-                params = (base + first, base + first + width)
-            rows = self._x(conn, sql, params).all()
-        if len(rows) != width:
+            row = self._read_rows(
+                self._runner(conn), "ledger_tiles", [(height << _LEVEL_SHIFT) | index]
+            ).get((height << _LEVEL_SHIFT) | index, b"")
+        if len(row) < 32 * width:
             raise IntegrityError(
                 "the log is missing stored hashes",
                 [
                     Diagnostic(
-                        f"tile {level}/{index} has {len(rows)} of {width} hashes",
-                        path="ledger_nodes",
+                        f"tile {level}/{index} has {len(row) // 32} of {width} hashes",
+                        path=f"ledger_tiles(height={height}, index={index})",
                     )
                 ],
             )
-        return b"".join(bytes(r[0]) for r in rows)
+        return row[: 32 * width]
 
     def read_entry_bundle(self, index: int, width: int = TILE_WIDTH) -> bytes:
         """The tlog-tiles entry bundle ``tile/entries/<index>[.p/<width>]``.
@@ -675,11 +857,9 @@ class Ledger:
             raise NotFoundError(
                 "no such entry bundle", [Diagnostic("bad coordinates", found=f"{index}/{width}")]
             )
-        first = index * TILE_WIDTH
-        out = bytearray()
         with self._connect() as conn:
             size = self._size(conn)[0]
-            if first + width > size:
+            if index * TILE_WIDTH + width > size:
                 raise NotFoundError(
                     "no such entry bundle",
                     [
@@ -688,20 +868,22 @@ class Ledger:
                         )
                     ],
                 )
-            count = 0
-            for _idx, _h, data in self._stream_entries(conn, first, first + width):
-                out += len(data).to_bytes(2, "big") + data
-                count += 1
-        if count != width:
+            data = self._read_rows(self._runner(conn), "ledger_bundles", [index]).get(index, b"")
+        try:
+            items = _unbundle(data, width)
+        except ValueError:
+            items = []
+        if len(items) != width:
             raise IntegrityError(
                 "the log is missing entries",
                 [
                     Diagnostic(
-                        f"bundle {index} has {count} of {width} entries", path="ledger_entries"
+                        f"bundle {index} has {len(items)} of {width} entries",
+                        path=f"ledger_bundles(index={index})",
                     )
                 ],
             )
-        return bytes(out)
+        return data[: sum(len(e) + 2 for e in items)]
 
     # -- checkpoints -------------------------------------------------------------------------------
 
@@ -722,8 +904,8 @@ class Ledger:
         with self._lock:
             try:
                 with self.engine.begin() as conn:
-                    frontier = self._sync(conn)
-                    size, root = frontier.size, frontier.root()
+                    edge = self._sync(conn)
+                    size, root = edge.size, edge.root
                     last = self._latest(conn)
                     if last is not None:
                         self._check_extends(conn, last, size)
@@ -816,81 +998,142 @@ class Ledger:
         :class:`IntegrityError` listing what differs and where. ``progress(done, total)`` is called
         as entries are read.
         """
-        from accord.errors import InputError
-
         problems = _Problems()
+        sha = _sha256
         with self._connect() as conn:
             state = self._state(conn)
-            count_row = self._x(conn, "SELECT COUNT(*) FROM ledger_entries").first()
-            total = int(count_row[0]) if count_row else 0
-            levels: list[bytearray] = [bytearray()]
-            frontier = Frontier()
-            expected_idx = 0
-            for idx, h, data in self._stream_entries(conn):
-                where = f"ledger_entries(idx={idx})"
-                if idx != expected_idx:
-                    problems.add(
-                        "entries are missing or out of order",
-                        path=where,
-                        expected=f"index {expected_idx}",
-                        found=f"index {idx}",
-                    )
-                    expected_idx = idx
-                expected_idx += 1
-                if merkle.leaf_hash(data) != h:
-                    problems.add(
-                        "the entry bytes do not match their leaf hash", path=f"{where}.entry"
-                    )
-                    h = merkle.leaf_hash(data)
-                try:
-                    Entry.from_bytes(data)
-                except InputError as exc:
-                    problems.add(
-                        f"the entry is not a valid canonical entry: {exc.message}",
-                        path=f"{where}.entry",
-                    )
-                levels[0] += h
-                for level, _index, nh in frontier.append(h):
-                    while len(levels) <= level:
-                        levels.append(bytearray())
-                    levels[level] += nh
-                if progress is not None and frontier.size % 8192 == 0:
-                    progress(frontier.size, total)
-            if progress is not None:
-                progress(frontier.size, total)
-            size, root = frontier.size, frontier.root()
-
-            # Interior hashes: exactly the complete subtrees of the recomputed tree.
-            nodes = 0
-            sql = "SELECT id, hash FROM ledger_nodes ORDER BY id"
+            total = state[0] if state else 0
             opts = {"stream_results": True} if conn.dialect.supports_server_side_cursors else {}
-            seen = [0] * (len(levels) + 1)
-            for part in self._x(conn.execution_options(**opts), sql).partitions(4096):
-                for nid, stored in part:
-                    nodes += 1
-                    level, index = int(nid) >> _LEVEL_SHIFT, int(nid) & ((1 << _LEVEL_SHIFT) - 1)
-                    where = f"ledger_nodes(level={level}, index={index})"
-                    if level == 0 or level >= len(levels) or index * 32 >= len(levels[level]):
+            streaming = conn.execution_options(**opts)
+
+            # Entries: bundles in order, each full but the last, each entry canonical.
+            leaves: list[bytes] = []
+            expected_bundle = 0
+            short: int | None = None
+            sql = "SELECT id, data FROM ledger_bundles ORDER BY id"
+            for part in self._x(streaming, sql).partitions(64):
+                for bid, data in part:
+                    number = int(bid)
+                    where = f"ledger_bundles(index={number})"
+                    if number != expected_bundle:
                         problems.add(
-                            "a stored interior hash does not belong to the tree", path=where
+                            "entry bundles are missing or out of order",
+                            path=where,
+                            expected=f"bundle {expected_bundle}",
+                            found=f"bundle {number}",
+                        )
+                    expected_bundle = number + 1
+                    if short is not None:
+                        problems.add(
+                            "a bundle before this one is not full",
+                            path=where,
+                            found=f"bundle {short} is partial",
+                        )
+                        short = None
+                    try:
+                        items = _unbundle(bytes(data))
+                    except ValueError as exc:
+                        problems.add(f"the entry bundle is malformed: {exc}", path=where)
+                        continue
+                    if len(items) > _ROW:
+                        problems.add(
+                            "the entry bundle holds too many entries",
+                            path=where,
+                            expected=f"at most {_ROW}",
+                            found=f"more than {_ROW}",
                         )
                         continue
-                    seen[level] += 1
-                    if levels[level][index * 32 : index * 32 + 32] != bytes(stored):
-                        problems.add("an interior hash differs from the recomputed one", path=where)
-            for level in range(1, len(levels)):
-                want = len(levels[level]) // 32
-                if seen[level] < want:
+                    if len(items) < _ROW:
+                        short = number
+                    for k, item in enumerate(items):
+                        try:
+                            Entry.from_bytes(item)
+                        except InputError as exc:
+                            problems.add(
+                                f"the entry is not a valid canonical entry: {exc.message}",
+                                path=f"{where}[{k}].entry",
+                            )
+                    leaves += [sha(b"\x00" + item).digest() for item in items]
+                    if progress is not None:
+                        progress(len(leaves), total)
+            if progress is not None:
+                progress(len(leaves), total)
+
+            # Recompute every height; the stored hash rows must be exactly these.
+            levels = [b"".join(leaves)]
+            del leaves
+            while len(levels[-1]) >= 64:
+                lv = levels[-1]
+                levels.append(
+                    b"".join(
+                        [sha(b"\x01" + lv[i : i + 64]).digest() for i in range(0, len(lv) - 63, 64)]
+                    )
+                )
+            size = len(levels[0]) // 32
+            root = merkle.fold(
+                [levels[lv][i * 32 : i * 32 + 32] for lv, i in merkle.range_pairs(0, size)]
+            )
+            nodes = 0
+            seen = [0] * len(levels)
+            sql = "SELECT id, data FROM ledger_tiles ORDER BY id"
+            for part in self._x(streaming, sql).partitions(256):
+                for rid, data in part:
+                    height, index = int(rid) >> _LEVEL_SHIFT, int(rid) & _ID_MASK
+                    where = f"ledger_tiles(height={height}, index={index})"
+                    stored = bytes(data)
+                    want = (
+                        levels[height][index * _ROW_BYTES : (index + 1) * _ROW_BYTES]
+                        if height < len(levels)
+                        else b""
+                    )
+                    if not want:
+                        problems.add("a stored hash row does not belong to the tree", path=where)
+                        continue
+                    seen[height] += 1
+                    if height:
+                        nodes += len(stored) // 32
+                    if stored == want:
+                        continue
+                    if len(stored) != len(want):
+                        problems.add(
+                            "a stored hash row has the wrong number of hashes",
+                            path=where,
+                            expected=str(len(want) // 32),
+                            found=f"{len(stored)} bytes",
+                        )
+                        continue
+                    k = (
+                        next(
+                            j
+                            for j in range(0, len(want), 32)
+                            if stored[j : j + 32] != want[j : j + 32]
+                        )
+                        // 32
+                    )
+                    if height == 0:
+                        problems.add(
+                            "the entry bytes do not match their stored leaf hash",
+                            path=f"ledger_bundles(index={index})[{k}].entry",
+                            found=f"{where}[{k}]",
+                        )
+                    else:
+                        problems.add(
+                            "a stored interior hash differs from the recomputed one",
+                            path=f"{where}[{k}]",
+                        )
+            for height, lv in enumerate(levels):
+                want_rows = (len(lv) + _ROW_BYTES - 1) // _ROW_BYTES
+                if seen[height] < want_rows:
                     problems.add(
-                        "interior hashes are missing",
-                        path=f"ledger_nodes(level={level})",
-                        expected=f"{want} hashes",
-                        found=str(seen[level]),
+                        "hash rows are missing",
+                        path=f"ledger_tiles(height={height})",
+                        expected=f"{want_rows} rows",
+                        found=str(seen[height]),
                     )
 
             def root_at(n: int) -> bytes:
                 parts = merkle.range_pairs(0, n)
-                return merkle.fold([bytes(levels[lv][i * 32 : i * 32 + 32]) for lv, i in parts])
+                return merkle.fold([levels[lv][i * 32 : i * 32 + 32] for lv, i in parts])
 
             if state is None:
                 if size:

@@ -1,7 +1,9 @@
 """The rule packs shipped with Accord: YAML files in this directory (and ``agreements/``).
 
 :func:`shipped` parses and validates every pack once and returns them sorted by id;
-:func:`get` finds one by id; :func:`shipped_paths` lists the files.
+:func:`defaults` is the subset applied when no pack is named: the regulations (a negotiated
+agreement binds only its parties, so it applies when named by id); :func:`get` finds one by id;
+:func:`shipped_paths` lists the files.
 """
 
 from __future__ import annotations
@@ -11,9 +13,9 @@ from pathlib import Path
 
 from accord.errors import Diagnostic, NotFoundError
 from accord.policy import _vocab
-from accord.policy.ast import Pack
+from accord.policy.ast import Pack, PackKind
 
-__all__ = ["get", "ids", "shipped", "shipped_paths"]
+__all__ = ["defaults", "get", "ids", "shipped", "shipped_paths"]
 
 _ROOT = Path(__file__).resolve().parent
 _lock = threading.Lock()
@@ -36,6 +38,15 @@ def shipped() -> tuple[Pack, ...]:
             packs = [Pack.from_file(p) for p in shipped_paths()]
             _loaded = tuple(sorted(packs, key=lambda p: p.meta.id))
         return _loaded
+
+
+def defaults() -> tuple[Pack, ...]:
+    """The shipped packs applied when none is named: every regulation, no agreement.
+
+    An agreement (``kind: agreement``) binds its parties only; name it (``--pack ID``) to decide a
+    transfer under it together with the statutes.
+    """
+    return tuple(p for p in shipped() if p.meta.kind is not PackKind.AGREEMENT)
 
 
 def ids() -> tuple[str, ...]:

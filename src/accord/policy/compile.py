@@ -1,15 +1,24 @@
 """Compile packs once, decide many transfers: constraint trees → closures, rules → indexes.
 
-Each constraint is compiled once into a closure ``ev(view) -> True | False | None`` (``None`` is
-*unknown*, Kleene logic). A per-decision :class:`_View` reads facts from the transfer lazily and
-caches the costly ones (sets, certifications). Each pack indexes its rules by a discriminating fact
-(the one its rules most often pin with ``eq``/``isAnyOf``, typically ``transaction``) so a decision
-evaluates only rules that can hold. The semantics are those of docs/pack-language.md, "How a pack
-decides"; :func:`accord.policy.decide.decide` is a thin wrapper around :class:`Engine`.
+- Each constraint is compiled once into a closure ``ev(view) -> True | False | None`` (``None`` is
+  *unknown*, Kleene logic); ``and``/``or``/``xone`` test their cheapest parts first. A
+  per-decision :class:`_View` reads facts off the transfer and caches the costly ones (subject
+  counts, certifications).
+- Each pack files its rules in a cascade of indexes (:class:`_Index`) under the values of the
+  facts they pin (``transaction``, ``importer.country``, ``mechanisms`` …), so a decision only
+  evaluates rules that can hold.
+- Whether a pack applies is memoised on the facts its scope reads; a scope that pins one text fact
+  (``exporter.country``) rules most transfers out with one lookup.
+- Missing facts are worked out (:meth:`CNode.explain`) only for rules left undecided.
+
+The semantics are those of docs/pack-language.md, "How a pack decides";
+:func:`accord.policy.decide.decide` is a thin wrapper around :class:`Engine`. A property test
+checks that the indexes and memos never change a decision (``Engine(packs, _shortcuts=False)``).
 """
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import importlib
 import operator
@@ -33,7 +42,6 @@ from accord.policy.ast import (
     Value,
 )
 from accord.policy.decision import (
-    STRICTNESS,
     Decision,
     Effect,
     Obligation,
@@ -123,20 +131,16 @@ def _assess_certs_uncached(certs: Sequence[Any], on: dt.date) -> _CertValue:
 
 
 def _attr_getter(path: str) -> Callable[[_View], Any]:
-    get = operator.attrgetter(path)
-    return lambda v: get(v.t)
+    """Read a fact straight off the view's transfer (``view.t.<path>``), in C."""
+    getter: Callable[[_View], Any] = operator.attrgetter("t." + path)
+    return getter
 
 
 def _set_getter(path: str) -> Callable[[_View], tuple[Any, ...] | None]:
     """A list fact as stored (a tuple, or ``None`` when unknown); set operators take any
     iterable, so no set is built per decision."""
-    get = operator.attrgetter(path)
-
-    def read(v: _View) -> tuple[Any, ...] | None:
-        value: tuple[Any, ...] | None = get(v.t)
-        return value
-
-    return read
+    getter: Callable[[_View], tuple[Any, ...] | None] = operator.attrgetter("t." + path)
+    return getter
 
 
 def _subjects_getter(category: str) -> Callable[[_View], int | None]:
@@ -619,7 +623,11 @@ class _CRule:
         "pack_id",
         "plain",
         "pos",
-        "reasons",
+        "reason_deny",
+        "reason_exemption",
+        "reason_obligation",
+        "reason_permit",
+        "reason_undecided",
         "rule",
         "uncertain",
         "unless",
@@ -651,7 +659,11 @@ class _CRule:
         self.exempted_by: tuple[_CRule, ...] = ()
         self.windowed = rule.effective_from is not None or rule.sunset is not None
         self.plain = error is None and not self.windowed  # no window, compiled fine
-        self.reasons = {effect: self._reason(effect) for effect in _VERBS}
+        self.reason_deny = self._reason(Effect.DENY)
+        self.reason_permit = self._reason(Effect.PERMIT)
+        self.reason_obligation = self._reason(Effect.OBLIGATION)
+        self.reason_exemption = self._reason(Effect.EXEMPTION)
+        self.reason_undecided = self._reason(Effect.UNDECIDED)
 
     def _reason(self, effect: Effect) -> Reason:
         rule = self.rule
@@ -902,15 +914,18 @@ class _CPack:
         "index",
         "meta",
         "pack",
+        "pin",
         "rules",
         "scope",
         "scope_error",
         "scope_facts",
+        "scope_getters",
+        "scope_memo",
         "status_memo",
         "uncertain",
     )
 
-    def __init__(self, pack: Pack) -> None:
+    def __init__(self, pack: Pack, *, shortcuts: bool = True) -> None:
         self.pack = pack
         self.meta = pack.meta
         self.uncertain = pack.meta.confidence is Confidence.UNCERTAIN
@@ -919,6 +934,11 @@ class _CPack:
         self.scope: CNode | None = None
         self.scope_error: str | None = None
         self.scope_facts: frozenset[str] = frozenset()
+        self.scope_getters: tuple[Callable[[_View], Any], ...] | None = None
+        self.scope_memo: dict[tuple[Any, ...], _PackResult | frozenset[str]] = {}
+        self.pin: tuple[Callable[[_View], Any], frozenset[Any], dict[Any, _PackResult]] | None = (
+            None
+        )
         self.status_memo: dict[tuple[Any, ...], PackStatus] = {}
         if pack.meta.scope is not None:
             try:
@@ -926,6 +946,17 @@ class _CPack:
                     pack.meta.scope, groups=groups, thresholds=thresholds
                 )
                 self.scope_facts = frozenset(_facts_of(pack.meta.scope, thresholds, frozenset()))
+                if shortcuts and not self.scope_facts & {CERTS, "date"}:
+                    # the scope's result depends on these facts only: memoise on them
+                    self.scope_getters = tuple(
+                        _set_getter(f) if _is_set(f) else _scalar_getter(f)
+                        for f in sorted(self.scope_facts)
+                    )
+                pins = _discriminators(pack.meta.scope, groups)
+                text_pins = sorted(f for f in pins if not _is_set(f))
+                if text_pins and shortcuts:
+                    fact = text_pins[0]
+                    self.pin = (_scalar_getter(fact), pins[fact], {})
             except CompileError as exc:
                 self.scope_error = str(exc)
         rules = [self._compile_rule(i, r, groups, thresholds) for i, r in enumerate(pack.rules)]
@@ -944,7 +975,7 @@ class _CPack:
         for r in rules:
             r.exempted_by = tuple(exempted.get(id(r), ()))
         self.rules = tuple(rules)
-        self.index = _Index(rules, groups)
+        self.index = _Index(rules, groups, max_levels=4 if shortcuts else 0)
         cit = pack.meta.default_citation
         default = pack.meta.default
         text = f"{pack.meta.id}: no rule decided; the pack's default is {default}"
@@ -1050,6 +1081,25 @@ def _not_applied(cp: _CPack, why: str, errors: list[RuleError]) -> _PackResult:
     return _PackResult(cp.status(False, why, None, set()), None, [], [], set(), errors)
 
 
+# Enum members bound once: attribute access and hashing of enum members are slow in the hot path.
+_PERMIT = Outcome.PERMIT
+_PWO = Outcome.PERMIT_WITH_OBLIGATIONS
+_INDETERMINATE = Outcome.INDETERMINATE
+_DENY = Outcome.DENY
+_DEFAULT_DENY = PackDefault.DENY
+
+
+def _rank(outcome: Outcome) -> int:
+    """``STRICTNESS[outcome]``, by identity (no enum hashing)."""
+    if outcome is _PERMIT:
+        return 0
+    if outcome is _PWO:
+        return 1
+    if outcome is _INDETERMINATE:
+        return 2
+    return 3
+
+
 def _plan_pack(cp: _CPack, view: _View) -> _PackResult | frozenset[str]:
     """Whether the pack applies: a final "not applied" result, or the scope's unknown facts."""
     meta = cp.meta
@@ -1062,6 +1112,34 @@ def _plan_pack(cp: _CPack, view: _View) -> _PackResult | frozenset[str]:
     scope = cp.scope
     if scope is None:
         return frozenset()
+    if cp.pin is not None:
+        # The scope pins a text fact (e.g. exporter.country) to a few values: most transfers
+        # are ruled out by that one fact, and the explanation depends on nothing else.
+        get, allowed, ruled_out = cp.pin
+        value = get(view)
+        if value is not None and value not in allowed:
+            hit = ruled_out.get(value)
+            if hit is None:
+                hit = _not_applied(cp, "scope: " + (scope.why_false(view) or "out of scope"), [])
+                if len(ruled_out) < _MEMO_LIMIT:
+                    ruled_out[value] = hit
+            return hit
+    getters = cp.scope_getters
+    if getters is None:
+        return _scope_step(cp, view)
+    key = tuple([g(view) for g in getters])
+    step = cp.scope_memo.get(key)
+    if step is None:
+        step = _scope_step(cp, view)
+        if len(cp.scope_memo) >= _MEMO_LIMIT:
+            cp.scope_memo.clear()
+        cp.scope_memo[key] = step
+    return step
+
+
+def _scope_step(cp: _CPack, view: _View) -> _PackResult | frozenset[str]:
+    scope = cp.scope
+    assert scope is not None
     try:
         in_scope = scope.ev(view)
         if in_scope is False:
@@ -1069,7 +1147,7 @@ def _plan_pack(cp: _CPack, view: _View) -> _PackResult | frozenset[str]:
         if in_scope is None:
             return frozenset(scope.unknowns(view))
     except Exception as exc:  # fail closed: a broken scope contributes nothing
-        error = RuleError(meta.id, "scope", _error_text(exc))
+        error = RuleError(cp.meta.id, "scope", _error_text(exc))
         return _not_applied(cp, "scope failed", [error])
     return frozenset()
 
@@ -1082,12 +1160,12 @@ def _run_pack(cp: _CPack, view: _View, scope_unknown: frozenset[str]) -> _PackRe
         # The pack may or may not apply. If applying it changes nothing (a plain permit), the
         # unknown scope does not matter; otherwise the pack cannot be decided.
         listed = ", ".join(sorted(scope_unknown))
-        if outcome is Outcome.PERMIT:
+        if outcome is _PERMIT:
             why = f"scope unknown (missing {listed}); it would permit anyway"
             return _not_applied(cp, why, errors)
         missing = missing | scope_unknown
-        status = cp.status(True, f"scope unknown: missing {listed}", Outcome.INDETERMINATE, missing)
-        return _PackResult(status, Outcome.INDETERMINATE, obligations, reasons, missing, errors)
+        status = cp.status(True, f"scope unknown: missing {listed}", _INDETERMINATE, missing)
+        return _PackResult(status, _INDETERMINATE, obligations, reasons, missing, errors)
     why = "in scope" if cp.scope is not None else "applies to every transfer"
     return _PackResult(
         cp.status(True, why, outcome, missing), outcome, obligations, reasons, missing, errors
@@ -1151,16 +1229,16 @@ def _apply_rules(
     # 2. a prohibition that holds denies; prohibitions override permissions
     denied, deny_unknown = _active(pro_rules, view, errors, exemptions, used, undecided_by)
     if denied:
-        deny_reasons = [r.reasons[Effect.DENY] for r in _by_pos(denied)]
-        deny_reasons += [e.reasons[Effect.EXEMPTION] for e in _by_pos(used)]
-        return Outcome.DENY, [], deny_reasons, set()
+        deny_reasons = [r.reason_deny for r in _by_pos(denied)]
+        deny_reasons += [e.reason_exemption for e in _by_pos(used)]
+        return _DENY, [], deny_reasons, set()
     permits, permit_unknown = _active(per_rules, view, errors, exemptions, used, undecided_by)
     default = cp.meta.default
-    if not permits and not permit_unknown and default is PackDefault.DENY:
+    if not permits and not permit_unknown and default is _DEFAULT_DENY:
         # Nothing can permit: unknown prohibitions cannot make it worse than deny.
         default_reasons = [cp.default_reason]
-        default_reasons += [e.reasons[Effect.EXEMPTION] for e in _by_pos(used)]
-        return Outcome.DENY, [], default_reasons, set()
+        default_reasons += [e.reason_exemption for e in _by_pos(used)]
+        return _DENY, [], default_reasons, set()
     obliges, oblige_unknown = _active(obl_rules, view, errors, exemptions, used, undecided_by)
     permits = _by_pos(permits)
     obliges = _by_pos(obliges)
@@ -1171,15 +1249,15 @@ def _apply_rules(
             if o.id not in seen:
                 seen.add(o.id)
                 obligations.append(o)
-    reasons: list[Reason] = [r.reasons[Effect.PERMIT] for r in permits]
-    reasons += [r.reasons[Effect.OBLIGATION] for r in obliges]
+    reasons: list[Reason] = [r.reason_permit for r in permits]
+    reasons += [r.reason_obligation for r in obliges]
     if not permits:
         reasons.append(cp.default_reason)
-    reasons += [e.reasons[Effect.EXEMPTION] for e in _by_pos(used)]
+    reasons += [e.reason_exemption for e in _by_pos(used)]
     # 3. which undecided rules could change this result?
     open_rules: list[_CRule] = list(deny_unknown)
     if not permits and permit_unknown:
-        if default is PackDefault.DENY or any(r.obligations for r in permit_unknown):
+        if default is _DEFAULT_DENY or any(r.obligations for r in permit_unknown):
             open_rules += permit_unknown
     elif permits:
         open_rules += [r for r in permit_unknown if any(o.id not in seen for o in r.obligations)]
@@ -1190,13 +1268,13 @@ def _apply_rules(
             missing |= r.unknowns(view)
             for e in undecided_by.get(r, ()):
                 missing |= e.unknowns(view)
-            reasons.append(r.reasons[Effect.UNDECIDED])
-        return Outcome.INDETERMINATE, obligations, reasons, missing
-    if not permits and default is PackDefault.DENY:
-        return Outcome.DENY, [], reasons, set()
+            reasons.append(r.reason_undecided)
+        return _INDETERMINATE, obligations, reasons, missing
+    if not permits and default is _DEFAULT_DENY:
+        return _DENY, [], reasons, set()
     if obligations:
-        return Outcome.PERMIT_WITH_OBLIGATIONS, obligations, reasons, set()
-    return Outcome.PERMIT, [], reasons, set()
+        return _PWO, obligations, reasons, set()
+    return _PERMIT, [], reasons, set()
 
 
 class _Plan:
@@ -1221,9 +1299,9 @@ class _Plan:
 class Engine:
     """Compiled packs: call :meth:`decide` for each transfer."""
 
-    __slots__ = ("_packs", "_plans", "_scope_getters", "packs")
+    __slots__ = ("_boundaries", "_packs", "_plans", "_scope_getters", "packs")
 
-    def __init__(self, packs: Sequence[Pack]) -> None:
+    def __init__(self, packs: Sequence[Pack], *, _shortcuts: bool = True) -> None:
         ids = [p.meta.id for p in packs]
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
@@ -1242,14 +1320,20 @@ class Engine:
                 ],
             )
         self.packs: tuple[Pack, ...] = tuple(packs)
-        self._packs = tuple(_CPack(p) for p in packs)
+        self._packs = tuple(_CPack(p, shortcuts=_shortcuts) for p in packs)
         # Which packs apply depends only on the facts their scopes read (and the day): memoise it.
         self._plans: dict[tuple[Any, ...], _Plan] = {}
         facts: set[str] = set()
         for cp in self._packs:
             facts |= cp.scope_facts
         self._scope_getters: tuple[Callable[[_View], Any], ...] | None = None
-        if CERTS not in facts:
+        bounds: set[dt.date] = set()
+        for p in self.packs:
+            bounds.add(p.meta.effective_from)
+            if p.meta.sunset is not None and p.meta.sunset < dt.date.max:
+                bounds.add(p.meta.sunset + dt.timedelta(days=1))
+        self._boundaries = sorted(bounds)
+        if _shortcuts and CERTS not in facts and "date" not in facts:
             self._scope_getters = tuple(
                 _set_getter(f) if _is_set(f) else _scalar_getter(f) for f in sorted(facts)
             )
@@ -1258,7 +1342,8 @@ class Engine:
         getters = self._scope_getters
         if getters is None:
             return _Plan(self._packs, view)
-        key = (view.on, *[g(view) for g in getters])
+        # Windows only change at their boundaries: key on the interval the day falls in.
+        key = (bisect.bisect_right(self._boundaries, view.on), *[g(view) for g in getters])
         plan = self._plans.get(key)
         if plan is None:
             plan = _Plan(self._packs, view)
@@ -1272,7 +1357,7 @@ class Engine:
         on = as_of or transfer.date or dt.date.today()
         view = _View(transfer, on)
         plan = self._plan(view)
-        outcome = Outcome.PERMIT
+        outcome = _PERMIT
         obligations: list[Obligation] = []
         seen: set[str] = set()
         reasons: list[Reason] = []
@@ -1286,21 +1371,21 @@ class Engine:
                 errors += res.errors
             if res.outcome is None:
                 continue
-            if STRICTNESS[res.outcome] > STRICTNESS[outcome]:
+            if _rank(res.outcome) > _rank(outcome):
                 outcome = res.outcome
             reasons += res.reasons
             for o in res.obligations:
                 if o.id not in seen:
                     seen.add(o.id)
                     obligations.append(o)
-            if res.outcome is Outcome.INDETERMINATE:
+            if res.outcome is _INDETERMINATE:
                 missing |= res.missing
-        if outcome is not Outcome.INDETERMINATE:
+        if outcome is not _INDETERMINATE:
             missing = set()  # each pack's own missing facts stay in its status
-        if outcome is Outcome.DENY:
+        if outcome is _DENY:
             obligations = []
-        elif outcome is Outcome.PERMIT and obligations:  # pragma: no cover - defensive
-            outcome = Outcome.PERMIT_WITH_OBLIGATIONS
+        elif outcome is _PERMIT and obligations:  # pragma: no cover - defensive
+            outcome = _PWO
         recognitions: tuple[Recognition, ...] = ()
         if view.cert_refs:
             assessed = view.certs()

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -51,6 +51,9 @@ __all__ = [
 ]
 
 
+MAX_COUNT = 10**15
+
+
 class CertificationStatus(StrEnum):
     """Status of a certification as its administrator lists it."""
 
@@ -61,6 +64,9 @@ class CertificationStatus(StrEnum):
     EXPIRED = "expired"
     UNKNOWN = "unknown"
 
+
+#: A head count: whole, not negative, and small enough to stay exact in any JSON reader (I-JSON).
+Count = Annotated[int, Field(ge=0, le=MAX_COUNT, strict=False)]
 
 _CONFIG = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
@@ -115,7 +121,7 @@ class DataDescription(BaseModel):
     model_config = _CONFIG
 
     categories: tuple[str, ...] | None = Field(default=None, description="Category ids.")
-    subjects: dict[str, int] | None = Field(
+    subjects: dict[str, Count] | None = Field(
         default=None,
         description="Number of persons (devices for geolocation) per category id.",
     )

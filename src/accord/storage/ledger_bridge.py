@@ -49,6 +49,7 @@ class LedgerBridge:
 
     def __init__(self, db: Database, *, key_path: str | Path, origin: str) -> None:
         self.origin = origin
+        self._db = db
         self._key_path = key_path
         self._signer: Signer | None = None
         self.writer = Ledger(db.write_engine, origin=origin, create=False)
@@ -74,12 +75,17 @@ class LedgerBridge:
         return self.writer.append_in(connection, [Entry.from_mapping(e) for e in entries])
 
     def sign(self) -> SignedCheckpoint:
-        """Sign (and store) a checkpoint of the committed tree, unless the latest covers it."""
-        latest = self.writer.latest_checkpoint()
-        size = self.writer.size
-        if latest is not None and latest.checkpoint.size == size:
-            return latest
-        return self.writer.sign_checkpoint(self.signer)
+        """Sign (and store) a checkpoint of the committed tree, unless the latest covers it.
+
+        Takes the service's write lock (re-entrant), like every other write: the log has one
+        sequencer, and a signer waiting on the database while holding the log's lock could
+        otherwise block the writer that holds the database."""
+        with self._db.write_lock:
+            latest = self.writer.latest_checkpoint()
+            size = self.writer.size
+            if latest is not None and latest.checkpoint.size == size:
+                return latest
+            return self.writer.sign_checkpoint(self.signer)
 
     def size(self) -> int:
         """Committed number of entries."""

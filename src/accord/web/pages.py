@@ -894,6 +894,11 @@ def _cannot_submit(request: Request, principal: Principal) -> HTMLResponse:
     )
 
 
+def _as_list(mapping: object, key: str) -> list[Any]:
+    value = mapping.get(key) if isinstance(mapping, Mapping) else None
+    return list(value) if isinstance(value, list | tuple) else []
+
+
 def _check_context(
     request: Request,
     state: FormState,
@@ -908,7 +913,9 @@ def _check_context(
         "general_errors": state.summary,
         "category_rows": state.padded_rows(),
         "more_open": any(state.values.get(n) for n in MORE_FIELDS)
-        or any(n in state.errors for n in MORE_FIELDS),
+        or any(n in state.errors for n in MORE_FIELDS)
+        or any(f in MORE_FIELDS for f in _as_list(decision, "missing")),
+        "form_fields": frozenset(SINGLE_FIELDS) | frozenset(MULTI_FIELDS),
         "options": _options(),
         "decision": decision,
         "receipt": _receipt_view(view.get("receipt")) if view else None,

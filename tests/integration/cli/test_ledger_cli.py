@@ -105,12 +105,20 @@ def test_verify_exits_5_and_names_the_row(
     run(capsys, "log", "append", str(_entries(workdir)))
     engine = sa.create_engine(f"sqlite:///{workdir / 'accord.db'}")
     with engine.begin() as conn:
-        conn.execute(sa.text("UPDATE ledger_entries SET entry = :e WHERE idx = 6"), {"e": b"{}"})
+        data = bytes(conn.execute(sa.text("SELECT data FROM ledger_bundles WHERE id = 0")).scalar())
+        items, pos = [], 0
+        while pos < len(data):
+            end = pos + 2 + int.from_bytes(data[pos : pos + 2], "big")
+            items.append(data[pos + 2 : end])
+            pos = end
+        items[6] = b"{}"
+        forged = b"".join(len(d).to_bytes(2, "big") + d for d in items)
+        conn.execute(sa.text("UPDATE ledger_bundles SET data = :d WHERE id = 0"), {"d": forged})
     engine.dispose()
     code, out, err = run(capsys, "log", "verify")
     assert code == 5
     assert out == ""
-    assert "ledger_entries(idx=6).entry" in err
+    assert "ledger_bundles(index=0)[6].entry" in err
     assert "Traceback" not in err
 
 

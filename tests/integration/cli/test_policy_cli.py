@@ -200,7 +200,7 @@ def test_validate_reports_every_error_located_and_exits_2(
     assert main(["validate", str(bad)]) == 2
     err = capsys.readouterr().err
     assert "unknown operator 'equals'" in err
-    assert f"{bad}:25:11" in err
+    assert f"{bad}:25:11 (rules[vendor].when.op)" in err  # paths are not eaten as markup
     assert "has no citation" in err
     assert "Traceback" not in err
     assert main(["validate", str(bad), "--json"]) == 2

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
+import multiprocessing as mp
 import random
-import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 import pytest
@@ -148,21 +148,13 @@ def test_checkpoints_are_stored_and_must_extend_the_last_one(
     # hash above it and the tree head. Only the signed checkpoints remember the truth.
     datas = [e.to_bytes() for e in _entries(0, 15)]
     datas[3] = Entry("event", {"i": 3, "note": "forged"}).to_bytes()
-    with ledger.engine.begin() as conn:
-        conn.execute(
-            sa.text("UPDATE ledger_entries SET entry = :e, leaf_hash = :h WHERE idx = 3"),
-            {"e": datas[3], "h": merkle.leaf_hash(datas[3])},
-        )
-        for level in range(1, 4):
-            node = merkle.Node(level, 3 >> level)
-            conn.execute(
-                sa.text("UPDATE ledger_nodes SET hash = :h WHERE id = :id"),
-                {
-                    "h": merkle.root_hash(datas[node.start : node.end]),
-                    "id": (level << 48) | node.index,
-                },
-            )
-        conn.execute(sa.text("UPDATE ledger_state SET root = :r"), {"r": merkle.root_hash(datas)})
+    _put(ledger, "ledger_bundles", 0, _bundle(datas))
+    for height in range(4):
+        row = bytearray(_get(ledger, "ledger_tiles", height << 48))
+        node = merkle.Node(height, 3 >> height)
+        row[node.index * 32 : node.index * 32 + 32] = merkle.root_hash(datas[node.start : node.end])
+        _put(ledger, "ledger_tiles", height << 48, bytes(row))
+    _exec(ledger, "UPDATE ledger_state SET root = :r", r=merkle.root_hash(datas))
     fresh = Ledger(ledger.engine, origin=ORIGIN, create=False)
     assert fresh.root() == merkle.root_hash(datas)  # the forgery is internally consistent
     with pytest.raises(ConflictError, match="not consistent"):
@@ -179,41 +171,101 @@ def _exec(ledger: Ledger, sql: str, **params: object) -> None:
         conn.execute(sa.text(sql), params)
 
 
+def _get(ledger: Ledger, table: str, row: int) -> bytes:
+    with ledger.engine.connect() as conn:
+        data = conn.execute(sa.text(f"SELECT data FROM {table} WHERE id = :i"), {"i": row}).scalar()
+    assert data is not None
+    return bytes(data)
+
+
+def _put(ledger: Ledger, table: str, row: int, data: bytes) -> None:
+    _exec(ledger, f"UPDATE {table} SET data = :d WHERE id = :i", d=data, i=row)
+
+
+def _bundle(datas: list[bytes]) -> bytes:
+    return b"".join(len(d).to_bytes(2, "big") + d for d in datas)
+
+
+def _edit_bundle(ledger: Ledger, number: int, edit: Callable[[list[bytes]], list[bytes]]) -> None:
+    first = number * 256
+    datas = [ledger.entry(i) for i in range(first, min(first + 256, ledger.size))]
+    _put(ledger, "ledger_bundles", number, _bundle(edit(datas)))
+
+
+def _edit_tile(ledger: Ledger, height: int, index: int, edit: Callable[[bytearray], None]) -> None:
+    row = bytearray(_get(ledger, "ledger_tiles", (height << 48) | index))
+    edit(row)
+    _put(ledger, "ledger_tiles", (height << 48) | index, bytes(row))
+
+
 def _flip(data: bytes) -> bytes:
     return bytes([data[0] ^ 1]) + data[1:]
 
 
-TAMPERS = {
-    "entry bytes": lambda lg: _exec(
-        lg,
-        "UPDATE ledger_entries SET entry = :e WHERE idx = 7",
-        e=Entry("event", {"i": 7, "note": "entry 8"}).to_bytes(),
+def _replace(datas: list[bytes], i: int, data: bytes) -> list[bytes]:
+    return [*datas[:i], data, *datas[i + 1 :]]
+
+
+def _swap_slots(row: bytearray, a: int, b: int) -> None:
+    row[a * 32 : a * 32 + 32], row[b * 32 : b * 32 + 32] = (
+        row[b * 32 : b * 32 + 32],
+        row[a * 32 : a * 32 + 32],
+    )
+
+
+def _zero_slot(row: bytearray, k: int) -> None:
+    row[k * 32 : k * 32 + 32] = bytes(32)
+
+
+def _flip_slot(row: bytearray, k: int) -> None:
+    row[k * 32] ^= 1
+
+
+def _swap_bundle_rows(lg: Ledger) -> None:
+    a, b = _get(lg, "ledger_bundles", 0), _get(lg, "ledger_bundles", 1)
+    _put(lg, "ledger_bundles", 0, b)
+    _put(lg, "ledger_bundles", 1, a)
+
+
+# The tampered log has 300 entries: two bundles (256 + 44 entries) and two leaf-hash rows, so
+# every kind of row (full and partial bundle, every height of hash row, the tree head, the
+# checkpoints) is changed, removed, reordered or added somewhere below.
+TAMPERS: dict[str, Callable[[Ledger], None]] = {
+    "entry bytes": lambda lg: _edit_bundle(
+        lg, 0, lambda d: _replace(d, 7, Entry("event", {"i": 7, "note": "entry 8"}).to_bytes())
     ),
-    "leaf hash": lambda lg: _exec(
-        lg,
-        "UPDATE ledger_entries SET leaf_hash = :h WHERE idx = 7",
-        h=_flip(lg.leaf_hash(7)),
+    "entry bytes in the partial bundle": lambda lg: _edit_bundle(
+        lg, 1, lambda d: _replace(d, 3, Entry("event", {"i": 259, "note": "x"}).to_bytes())
     ),
-    "interior hash": lambda lg: _exec(
-        lg,
-        "UPDATE ledger_nodes SET hash = :h WHERE id = :id",
-        h=bytes(32),
-        id=(2 << 48) | 1,
+    "non-canonical entry with its hash": lambda lg: (
+        _edit_bundle(lg, 0, lambda d: _replace(d, 9, b"{}")),
+        _edit_tile(lg, 0, 0, lambda r: r.__setitem__(slice(288, 320), merkle.leaf_hash(b"{}"))),
     ),
-    "deleted entry": lambda lg: _exec(lg, "DELETE FROM ledger_entries WHERE idx = 11"),
-    "deleted last entry": lambda lg: _exec(lg, "DELETE FROM ledger_entries WHERE idx = 19"),
-    "deleted node": lambda lg: _exec(
-        lg, "DELETE FROM ledger_nodes WHERE id = :id", id=(1 << 48) | 2
+    "leaf hash": lambda lg: _edit_tile(lg, 0, 0, lambda r: _flip_slot(r, 7)),
+    "leaf hash in the partial row": lambda lg: _edit_tile(lg, 0, 1, lambda r: _flip_slot(r, 43)),
+    "interior hash": lambda lg: _edit_tile(lg, 2, 0, lambda r: _zero_slot(r, 1)),
+    "top interior hash": lambda lg: _edit_tile(lg, 8, 0, lambda r: _flip_slot(r, 0)),
+    "deleted entry": lambda lg: _edit_bundle(lg, 0, lambda d: d[:11] + d[12:]),
+    "deleted last entry": lambda lg: _edit_bundle(lg, 1, lambda d: d[:-1]),
+    "appended entry": lambda lg: _edit_bundle(lg, 1, lambda d: [*d, d[0]]),
+    "deleted bundle": lambda lg: _exec(lg, "DELETE FROM ledger_bundles WHERE id = 0"),
+    "deleted last bundle": lambda lg: _exec(lg, "DELETE FROM ledger_bundles WHERE id = 1"),
+    "extra bundle": lambda lg: _exec(
+        lg, "INSERT INTO ledger_bundles (id, data) VALUES (7, :d)", d=_bundle([b"{}"])
     ),
-    "swapped rows": lambda lg: _exec(
-        lg,
-        "UPDATE ledger_entries SET "
-        "entry = CASE idx WHEN 4 THEN :e5 ELSE :e4 END, "
-        "leaf_hash = CASE idx WHEN 4 THEN :h5 ELSE :h4 END WHERE idx IN (4, 5)",
-        e4=lg.entry(4),
-        e5=lg.entry(5),
-        h4=lg.leaf_hash(4),
-        h5=lg.leaf_hash(5),
+    "malformed bundle": lambda lg: _put(
+        lg, "ledger_bundles", 1, _get(lg, "ledger_bundles", 1)[:-5]
+    ),
+    "swapped entries": lambda lg: (
+        _edit_bundle(lg, 0, lambda d: [*d[:4], d[5], d[4], *d[6:]]),
+        _edit_tile(lg, 0, 0, lambda r: _swap_slots(r, 4, 5)),
+    ),
+    "swapped bundle rows": _swap_bundle_rows,
+    "deleted hash row": lambda lg: _exec(lg, "DELETE FROM ledger_tiles WHERE id = :i", i=1 << 48),
+    "deleted leaf-hash row": lambda lg: _exec(lg, "DELETE FROM ledger_tiles WHERE id = 1"),
+    "truncated hash row": lambda lg: _put(lg, "ledger_tiles", 1, _get(lg, "ledger_tiles", 1)[:-32]),
+    "extra hash row": lambda lg: _exec(
+        lg, "INSERT INTO ledger_tiles (id, data) VALUES (:i, :d)", i=(1 << 48) | 999, d=bytes(32)
     ),
     "checkpoint note": lambda lg: _exec(
         lg,
@@ -230,16 +282,14 @@ TAMPERS = {
     "checkpoint root column": lambda lg: _exec(
         lg, "UPDATE ledger_checkpoints SET root = :r", r=bytes(32)
     ),
-    "tree head": lambda lg: _exec(lg, "UPDATE ledger_state SET size = 18"),
-    "extra node": lambda lg: _exec(
-        lg, "INSERT INTO ledger_nodes (id, hash) VALUES (:id, :h)", id=(1 << 48) | 999, h=bytes(32)
-    ),
+    "tree head": lambda lg: _exec(lg, "UPDATE ledger_state SET size = 298"),
+    "tree head root": lambda lg: _exec(lg, "UPDATE ledger_state SET root = :r", r=bytes(32)),
 }
 
 
 @pytest.mark.parametrize("what", list(TAMPERS))
 def test_verify_detects_tampering(ledger: Ledger, signer: Signer, what: str) -> None:
-    _filled(ledger, [20])
+    _filled(ledger, [300])
     ledger.sign_checkpoint(signer)
     ledger.verify(verifiers=[signer.verifier()])
     TAMPERS[what](ledger)
@@ -252,42 +302,38 @@ def test_verify_detects_tampering(ledger: Ledger, signer: Signer, what: str) -> 
 # -- crash safety ---------------------------------------------------------------------------------
 
 
-def _writer(db: Path, batch: int, ack_fd: int) -> None:
+def _writer(db: str, batch: int, acks: Connection) -> None:
     """The child: append batches forever, reporting each acknowledged (durable) last index."""
     log = Ledger.open(db)
     n = log.size
-    with os.fdopen(ack_fd, "w", buffering=1) as acks:
-        while True:
-            last = log.append([Entry("event", {"i": n + k}) for k in range(batch)])[-1]
-            acks.write(f"{last}\n")  # acknowledged: committed and synced
-            n = last + 1
+    while True:
+        last = log.append([Entry("event", {"i": n + k}) for k in range(batch)])[-1]
+        acks.send(last)  # acknowledged: committed and synced
+        n = last + 1
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
 def test_acknowledged_appends_survive_sigkill(tmp_path: Path) -> None:
-    db = tmp_path / "crash.db"
+    # Children come from a fork server with the log's modules preloaded: quick to start, and not
+    # forked from this (possibly multi-threaded) test process.
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload(["accord.ledger.store"])
+    db = str(tmp_path / "crash.db")
     rng = random.Random(1)
     acknowledged = -1
     for kill in range(1, 22):
-        read_fd, write_fd = os.pipe()
-        pid = os.fork()  # a child process with the modules already imported: quick to start
-        if pid == 0:  # pragma: no cover - runs in the child, which only ever dies by SIGKILL
-            try:
-                os.close(read_fd)
-                _writer(db, rng.choice([1, 7, 50, 200]), write_fd)
-            finally:
-                os._exit(1)
-        os.close(write_fd)
-        with os.fdopen(read_fd) as acks:
-            for _ in range(rng.randrange(1, 5)):
-                line = acks.readline()
-                if not line:
-                    break
-                acknowledged = max(acknowledged, int(line))
-            time.sleep(rng.random() / 200)  # land anywhere in the next batch
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
+        recv, send = ctx.Pipe(duplex=False)
+        child = ctx.Process(target=_writer, args=(db, rng.choice([1, 7, 50, 200]), send))
+        child.start()
+        send.close()
+        for _ in range(rng.randrange(1, 5)):
+            assert recv.poll(60), "the writer produced no acknowledgement"
+            acknowledged = max(acknowledged, recv.recv())
+        time.sleep(rng.random() / 200)  # land anywhere in the next batch
+        child.kill()  # SIGKILL
+        child.join()
+        child.close()
+        recv.close()
         log = Ledger.open(db)
         assert log.size > acknowledged, f"lost acknowledged entries after kill {kill}"
         log.verify()

@@ -202,3 +202,21 @@ def test_random_field_values_never_500(
     else:
         after = service.count_rows()
         assert after["decisions"] == before["decisions"] + 1
+
+
+def test_nul_characters_are_refused_by_name(client: Client, world: World, service: Any) -> None:
+    """Databases cannot store U+0000 in text: every text input refuses it, naming the field."""
+    before = service.count_rows()
+    response = client.post(
+        "/api/v1/decisions", json=_with(id="tx\x00"), headers=world["member_a"].headers
+    )
+    assert _paths(_problem(response, 422)) == {"body.transfer.id"}
+    response = client.post("/api/v1/session", json={"email": "a\x00@x.org", "password": "x"})
+    assert _paths(_problem(response, 422)) == {"email"}
+    response = client.post(
+        "/api/v1/orgs", json={"name": "N\x00", "country": "DE"}, headers=world["admin"].headers
+    )
+    assert _paths(_problem(response, 422)) == {"name"}
+    response = client.get("/api/v1/me", headers={"Authorization": "Bearer acc_\x00" + "x" * 30})
+    assert response.status_code in (400, 401)
+    assert service.count_rows() == before

@@ -430,7 +430,9 @@ def test_unknown_fact_gives_indeterminate_naming_it(world: World) -> None:
     data = _check_form(token, **{"importer.covered_person": ""})
     html = client.post("/check", data=data).text
     assert 'data-outcome="indeterminate"' in html
-    assert "<code>importer.covered_person</code>" in html
+    # The missing fact links to the form field that answers it.
+    link = f'<a href="#{pages.field_id("importer.covered_person")}"><code>importer.covered_person'
+    assert link in html
 
 
 def test_packs_not_applied_are_listed_with_why(world: World) -> None:

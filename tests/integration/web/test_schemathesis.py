@@ -13,6 +13,7 @@ budget (schemathesis' fixture-based pytest loader does not run on this pytest ve
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
@@ -24,7 +25,8 @@ from conftest import World
 
 pytestmark = pytest.mark.slow
 
-MAX_EXAMPLES = 10
+#: Examples per operation; raise it for a deeper run (e.g. ACCORD_SCHEMATHESIS_EXAMPLES=200).
+MAX_EXAMPLES = int(os.environ.get("ACCORD_SCHEMATHESIS_EXAMPLES", "10"))
 
 
 def test_api_conforms_to_its_schema(app: Any, world: World) -> None:

@@ -197,11 +197,21 @@ def test_missing_rows_surface_as_integrity_errors(tmp_path: Path) -> None:
     ledger = Ledger.open(tmp_path / "log.db")
     ledger.append([Entry("event", {"i": i}) for i in range(10)])
     with ledger.engine.begin() as conn:
-        conn.execute(sa.text("DELETE FROM ledger_entries WHERE idx = 3"))
+        conn.execute(sa.text("DELETE FROM ledger_bundles WHERE id = 0"))
     with pytest.raises(IntegrityError):
         ledger.read_entry_bundle(0, 10)
+    with pytest.raises(IntegrityError):
+        ledger.entry(3)
+    with pytest.raises(IntegrityError):
+        list(ledger.entries())
+    with ledger.engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM ledger_tiles WHERE id = 0"))
     with pytest.raises(IntegrityError):
         ledger.read_tile(0, 0, 10)
     with pytest.raises(IntegrityError):
         ledger.inclusion_proof(2)
+    fresh = Ledger.open(tmp_path / "log.db")  # no cached right edge: it must read the damage
+    with pytest.raises(IntegrityError):
+        fresh.append([Entry("event", {"i": 10})])
+    fresh.close()
     ledger.close()

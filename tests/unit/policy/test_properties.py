@@ -3,6 +3,7 @@ determinism, and "adding a prohibition never makes a decision less strict"."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -13,6 +14,7 @@ from accord.policy import (
     Atomic,
     Constraint,
     Duty,
+    Engine,
     Logical,
     LogicalOp,
     Operator,
@@ -40,6 +42,8 @@ BOOL_FACTS = (
 )
 TRANSACTIONS = ("vendor", "data-brokerage", "employment")
 CATEGORIES = ("contact-details", "human-genomic", "precise-geolocation")
+COUNTRIES = ("US", "DE", "CN")
+MECHANISMS = ("bcr", "scc-2021-module-1", "derogation-consent")
 
 # -- constraints and a reference Kleene evaluator -----------------------------------------------
 
@@ -49,6 +53,15 @@ atomics = st.one_of(
     st.builds(
         lambda vs: Atomic("data.categories", Operator.IS_ANY_OF, tuple(vs)),
         st.lists(st.sampled_from(CATEGORIES), min_size=1, max_size=2, unique=True),
+    ),
+    st.builds(lambda v: Atomic("exporter.country", Operator.EQ, v), st.sampled_from(COUNTRIES)),
+    st.builds(
+        lambda vs: Atomic("importer.country", Operator.IS_ANY_OF, tuple(vs)),
+        st.lists(st.sampled_from(COUNTRIES), min_size=1, max_size=2, unique=True),
+    ),
+    st.builds(
+        lambda vs: Atomic("mechanisms", Operator.IS_ANY_OF, tuple(vs)),
+        st.lists(st.sampled_from(MECHANISMS), min_size=1, max_size=2, unique=True),
     ),
     st.builds(
         lambda op, n: Atomic("data.subjects.human-genomic", op, n),
@@ -69,13 +82,13 @@ def _logical(children: st.SearchStrategy[Constraint]) -> st.SearchStrategy[Const
 constraints = st.recursive(atomics, _logical, max_leaves=6)
 
 transfers = st.builds(
-    lambda bools, txn, cats, count: Transfer.from_mapping(
+    lambda bools, txn, cats, count, countries, mechs: Transfer.from_mapping(
         {
             "id": "tx",
             "date": "2026-06-01",
-            "exporter": {"country": "US"},
+            "exporter": {"country": countries[0]},
             "importer": {
-                "country": "CN",
+                "country": countries[1],
                 **({"covered_person": bools[5]} if bools[5] is not None else {}),
             },
             "data": {
@@ -89,12 +102,15 @@ transfers = st.builds(
             },
             **{f: b for f, b in zip(BOOL_FACTS[3:5], bools[3:5], strict=True) if b is not None},
             **({"transaction": txn} if txn is not None else {}),
+            **({"mechanisms": mechs} if mechs is not None else {}),
         }
     ),
     st.tuples(*[st.sampled_from([True, False, None])] * 6),
     st.sampled_from([*TRANSACTIONS, None]),
     st.one_of(st.none(), st.lists(st.sampled_from(CATEGORIES), max_size=3, unique=True)),
     st.one_of(st.none(), st.integers(0, 200)),
+    st.tuples(st.sampled_from(COUNTRIES), st.sampled_from(COUNTRIES)),
+    st.one_of(st.none(), st.lists(st.sampled_from(MECHANISMS), max_size=2, unique=True)),
 )
 
 
@@ -121,7 +137,10 @@ def reference(c: Constraint, t: Transfer) -> bool | None:
         if c.op == Operator.EQ:
             return bool(x == c.value)
         if c.op == Operator.IS_ANY_OF:
-            return bool(set(x) & set(c.value))  # type: ignore[arg-type]
+            assert isinstance(c.value, tuple)
+            if isinstance(x, tuple):
+                return bool(set(x) & set(c.value))
+            return x in c.value
         return {
             Operator.GT: x > c.value,
             Operator.GTEQ: x >= c.value,
@@ -301,3 +320,18 @@ def test_missing_facts_only_when_indeterminate(pack: Pack, t: Transfer) -> None:
         assert d.obligations
     if d.outcome in (Outcome.PERMIT, Outcome.DENY):
         assert d.obligations == ()
+
+
+@SETTINGS
+@given(st.lists(packs(), min_size=1, max_size=3), st.lists(transfers, min_size=1, max_size=4))
+def test_indexes_and_memos_do_not_change_decisions(
+    pack_list: list[Pack], batch: list[Transfer]
+) -> None:
+    renamed = [
+        Pack(replace(p.meta, id=f"p{i}"), p.rules, p.groups, p.thresholds)
+        for i, p in enumerate(pack_list)
+    ]
+    fast = compile_packs(renamed)
+    plain = Engine(renamed, _shortcuts=False)
+    for t in [*batch, *batch]:  # twice: the second round is served from the memos
+        assert fast.decide(t).to_dict() == plain.decide(t).to_dict()

@@ -63,9 +63,12 @@ async def list_decisions(
     outcome: Outcome | None = None,
     date_from: Annotated[date | None, Query(alias="from", description="as_of ≥ this day")] = None,
     date_to: Annotated[date | None, Query(alias="to", description="as_of ≤ this day")] = None,
-    pack: Annotated[str | None, Query(max_length=100, description="a pack that applied")] = None,
+    pack: Annotated[
+        str | None, Query(pattern=r"^[a-z0-9-]{1,100}$", description="a pack that applied")
+    ] = None,
     org: Annotated[
-        int | None, Query(ge=1, description="organisation id (regulators, auditors, admins)")
+        int | None,
+        Query(ge=1, le=2**31 - 1, description="organisation id (regulators, auditors, admins)"),
     ] = None,
     cursor: Annotated[str | None, Query(pattern=r"^[0-9]{1,18}$")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,

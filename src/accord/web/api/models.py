@@ -82,7 +82,7 @@ class PackUpload(_Strict):
 class StatusChange(_Strict):
     """Optional details of a lifecycle change."""
 
-    version: int | None = Field(default=None, ge=1, description="version to activate")
+    version: int | None = Field(default=None, ge=1, le=1_000_000, description="version to activate")
     note: str | None = Field(default=None, max_length=2000)
 
 
@@ -212,7 +212,7 @@ class UserIn(_Strict):
 
     email: str = Field(min_length=3, max_length=320)
     role: str = Field(description="admin | regulator | auditor | member")
-    org_id: int | None = None
+    org_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
     password: str | None = Field(default=None, min_length=8, max_length=200)
 
 
@@ -239,7 +239,9 @@ class TokenIn(_Strict):
 
     name: str = Field(min_length=1, max_length=200)
     scopes: list[str] = Field(default_factory=lambda: ["read", "write"], min_length=1)
-    user_id: int | None = Field(default=None, description="admins: create for another user")
+    user_id: int | None = Field(
+        default=None, ge=1, le=2**31 - 1, description="admins: create for another user"
+    )
 
 
 class TokenOut(BaseModel):
