@@ -53,6 +53,7 @@ THRESHOLDS = {
     "covered-personal-identifiers": 100_000,
 }
 CONCERN = ["CN", "HK", "MO", "CU", "IR", "KP", "RU", "VE"]
+PADFA_ADVERSARIES = {"CN", "IR", "KP", "RU"}
 OTHERS = ["DE", "SG", "GB", "IN", "CA", "JP", "BR", "AE", "MX", "US"]
 TRANSACTIONS = [
     "data-brokerage",
@@ -162,6 +163,11 @@ def generate(n: int, seed: int) -> list[dict[str, Any]]:
             "safeguards": safeguards,
             "exemptions_claimed": [rng.choice(EXEMPTIONS)] if rng.random() < 0.12 else [],
         }
+        # PADFA (15 U.S.C. 9901(c)(2)): based in an adversary country, or owned or directed from
+        # one (drawn last, so the facts above stay those of earlier versions of this generator).
+        doc["importer"]["adversary_controlled"] = (
+            importer_country in PADFA_ADVERSARIES or rng.random() < 0.05
+        )
         docs.append(doc)
     return docs
 

@@ -3,18 +3,19 @@
 A denied transfer is a *result*, never an exception. Exceptions are for bad input, invalid packs,
 storage failures and integrity failures. There is one root and a few meaningful subclasses::
 
-    AccordError                 code="accord"           exit 1
-    ├── InputError              code="input"            exit 2  (bad file, bad document, bad argument)
-    │   ├── PackError           code="pack"             exit 2  (a rule pack does not parse or validate)
-    │   └── TransferError       code="transfer"         exit 2  (a transfer document is invalid)
-    ├── NotFoundError           code="not-found"        exit 2
-    ├── PermissionDeniedError   code="forbidden"        exit 2  (role or tenancy refuses the action)
-    ├── ConflictError           code="conflict"         exit 2  (e.g. an inconsistent checkpoint)
-    ├── IntegrityError          code="integrity"        exit 5  (the ledger or stored data was altered)
-    └── StorageError            code="storage"          exit 1
+    AccordError                code="accord"     exit 1
+    ├── InputError             code="input"      exit 2  bad file, document or argument
+    │   ├── PackError          code="pack"       exit 2  a rule pack does not parse or validate
+    │   └── TransferError      code="transfer"   exit 2  a transfer document is invalid
+    ├── NotFoundError          code="not-found"  exit 2
+    ├── PermissionDeniedError  code="forbidden"  exit 2  role or tenancy refuses the action
+    ├── ConflictError          code="conflict"   exit 2  e.g. an inconsistent checkpoint
+    ├── IntegrityError         code="integrity"  exit 5  the ledger or stored data was altered
+    └── StorageError           code="storage"    exit 1
 
-Every error carries ``diagnostics``: located, actionable messages (file, line, column or field path,
-what was expected, what was found, how to fix). Third-party errors are wrapped with ``raise ... from``.
+Every error carries ``diagnostics``: located, actionable messages (file, line, column or field
+path, what was expected, what was found, how to fix). Third-party errors are wrapped with
+``raise ... from``.
 """
 
 from __future__ import annotations

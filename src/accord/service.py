@@ -8,7 +8,6 @@ enforced in one place whatever the entry point. See ``docs/roles.md``.
 
 from __future__ import annotations
 
-import base64
 import functools
 import hashlib
 import logging
@@ -35,6 +34,7 @@ from accord.errors import (
     PermissionDeniedError,
     StorageError,
 )
+from accord.ledger.store import SignedCheckpoint
 from accord.settings import Settings
 from accord.storage import accounts
 from accord.storage.db import Database
@@ -159,6 +159,8 @@ class _Pending:
     packs: list[str]
     entry: dict[str, Any]
     done: Future[tuple[int, dict[str, Any]]] = field(default_factory=Future)
+    #: The checkpoint signed right after the batch holding this decision committed.
+    checkpoint: SignedCheckpoint | None = None
 
 
 #: The command line acting with full rights on the local database.
@@ -174,10 +176,6 @@ class DecisionFilter:
     date_to: date | None = None
     pack: str | None = None
     org_id: int | None = None
-
-
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
 
 
 def _packs_applied(decision: Mapping[str, Any]) -> list[str]:
@@ -205,6 +203,8 @@ class Service:
         self._engine: Any = None
         self._token_touch: dict[int, datetime] = {}
         self._pending: list[_Pending] = []
+        #: Decisions recorded by this process, by outcome (for ``/metrics``).
+        self.recorded: dict[str, int] = {}
         #: Bumped by every pack change made through this process; other processes' changes are
         #: noticed by a query at most every ENGINE_RECHECK_SECONDS.
         self._pack_generation = 0
@@ -446,8 +446,7 @@ class Service:
                 target = accounts.get_user(session, user)
             if target.id != principal.user_id:
                 principal.require(Capability.MANAGE_ACCOUNTS)
-            if "write" in scopes and principal.via == "token" and "write" not in principal.scopes:
-                principal.require(Capability.MANAGE_ACCOUNTS)
+            _require_write_scope(principal)
             issued = accounts.issue_token(
                 session, user_id=target.id, name=name, scopes=tuple(scopes)
             )
@@ -470,6 +469,7 @@ class Service:
         """Revoke a token (one's own, or anyone's as admin)."""
         if principal.is_anonymous:
             principal.require(Capability.MANAGE_ACCOUNTS)
+        _require_write_scope(principal)
         with self.db.write() as session:
             token = session.get(ApiToken, token_id)
             if token is None or (
@@ -805,7 +805,9 @@ class Service:
             entry=entry,
         )
         leaf_index, view = self._commit(pending)
-        view["receipt"] = self.ledger.receipt(leaf_index)
+        view["receipt"] = self.ledger.receipt(
+            leaf_index, checkpoint=pending.checkpoint, entry=pending.entry
+        )
         return view
 
     # Group commit: a decision is acknowledged only after the transaction holding it committed,
@@ -847,11 +849,17 @@ class Service:
             for item in batch:
                 self._write_batch([item])
             return
+        signed: SignedCheckpoint | None = None
         try:
-            self.ledger.sign()
-        except AccordError as exc:  # the decisions are committed; receipts sign lazily
-            _log.error("checkpoint not signed: %s", exc.render())
+            signed = self.ledger.sign()
+        except Exception as exc:  # the decisions are committed; receipts sign lazily
+            _log.error(
+                "checkpoint not signed: %s",
+                exc.render() if isinstance(exc, AccordError) else repr(exc),
+            )
         for item, result in zip(batch, results, strict=True):
+            self.recorded[item.outcome] = self.recorded.get(item.outcome, 0) + 1
+            item.checkpoint = signed
             item.done.set_result(result)
 
     def _write_rows(self, batch: list[_Pending]) -> list[tuple[int, dict[str, Any]]]:
@@ -1015,6 +1023,22 @@ class Service:
 
 
 # ---------------------------------------------------------------------- helpers
+
+
+def _require_write_scope(principal: Principal) -> None:
+    """A token without the ``write`` scope changes nothing, not even tokens."""
+    if principal.via == "token" and "write" not in principal.scopes:
+        raise PermissionDeniedError(
+            "this token may only read",
+            [
+                Diagnostic(
+                    "read-only token",
+                    path="header:Authorization",
+                    expected="scope write",
+                    found=", ".join(sorted(principal.scopes)) or "no scopes",
+                )
+            ],
+        )
 
 
 def _no_nul(value: Any, path: str) -> None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from _regimes import deciding_rules, obligation_ids, pack, run, transfer
 
 from accord.policy.ast import PackKind
+from accord.vocab import VOCAB
 
 EU_TO_JP: dict[str, Any] = {"importer": {"country": "JP"}}
 
@@ -120,10 +122,54 @@ def test_onward_transfer_of_party_data_to_adversary_is_denied() -> None:
     assert "tdfa-no-onward-to-adversary" in deciding_rules(d)
 
 
-def test_coercive_use_is_prohibited() -> None:
+@pytest.mark.parametrize("purpose", ["coercive-use", "discriminatory-use"])
+def test_coercive_or_discriminatory_use_is_prohibited(purpose: str) -> None:
+    # TDFA Art 7(1): even a flow meeting the baseline, alongside a legitimate purpose, and even
+    # where the EU pack permits (adequacy for Japan).
+    t = transfer(EU_TO_JP, purposes=["customer-management", purpose])
+    assert run(t, "eu-gdpr-ch5").outcome == "permit"
+    d = run(t, "eu-gdpr-ch5", "tdfa")
+    assert d.outcome == "deny"
+    denials = [r for r in d.to_dict()["reasons"] if r["effect"] == "deny"]
+    assert [(r["rule"], r["citation"]) for r in denials] == [
+        ("tdfa-no-coercive-use", "TDFA Art 7(1)")
+    ]
+    assert d.obligations == ()
+
+
+def test_prohibited_uses_are_vocabulary_purposes() -> None:
+    # TDFA Art 7(1): the group names the vocabulary's purposes, not a stand-in.
+    group = pack("tdfa").group("tdfa-prohibited-purposes")
+    assert group is not None
+    assert set(group.members) == {"coercive-use", "discriminatory-use"}
+    assert all(VOCAB.known("purpose", m) for m in group.members)
+
+
+def test_legitimate_purposes_are_not_prohibited_uses() -> None:
+    # TDFA Art 7(1) reaches coercive and discriminatory use only; fraud prevention or security
+    # processing of the same data is a trusted flow.
+    for purpose in ("fraud-prevention", "security", "analytics"):
+        d = run(transfer(EU_TO_JP, purposes=[purpose]), "tdfa")
+        assert d.outcome == "permit_with_obligations", purpose
+        assert not {"tdfa-no-coercive-use", "tdfa-no-foreign-intelligence-demand"} & (
+            deciding_rules(d)
+        )
+
+
+def test_answering_a_foreign_intelligence_demand_is_prohibited() -> None:
+    # TDFA Art 7(3): a non-Party's intelligence demand, its own rule (no longer a stand-in for
+    # coercive use).
     d = run(transfer(EU_TO_JP, purposes=["intelligence-demand"]), "tdfa")
     assert d.outcome == "deny"
-    assert "tdfa-no-coercive-use" in deciding_rules(d)
+    assert deciding_rules(d) == {"tdfa-no-foreign-intelligence-demand"}
+
+
+def test_unknown_purposes_leave_the_prohibited_uses_undecided() -> None:
+    # TDFA Art 7(1), (3): whether the use is coercive, discriminatory or a foreign demand depends
+    # on the purposes; without them the agreement cannot decide.
+    d = run(transfer(EU_TO_JP, purposes=...), "tdfa")
+    assert d.outcome == "indeterminate"
+    assert d.missing == ("purposes",)
 
 
 def test_tier_2_sensitive_data_obligations() -> None:

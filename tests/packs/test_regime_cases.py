@@ -697,6 +697,23 @@ CASES: list[Case] = [
         missing=("data.important_data",),
     ),
     case(
+        "cn-no-exemption-claimed",
+        "Provisions Art 4, Art 8: an exemption the exporter does not claim does not apply",
+        CN,
+        cn({"data": counts(100_000), "exemptions_claimed": ...}),
+        DENY,
+        rules=("pipl-route-required",),
+    ),
+    case(
+        "cn-foreign-collected-claimed",
+        "Provisions on Cross-Border Data Flows Art 4 (foreign-collected data sent back)",
+        CN,
+        cn({"data": counts(100_000), "exemptions_claimed": ["pipl-foreign-collected"]}),
+        PWO,
+        rules=("pipl-exempt-foreign-collected",),
+        obligations=("pipl-separate-consent",),
+    ),
+    case(
         "cn-not-personal-not-important",
         "Provisions Art 3: out of scope",
         CN,

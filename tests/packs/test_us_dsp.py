@@ -407,6 +407,21 @@ def test_every_exemption_rule_is_in_the_pack() -> None:
     }
 
 
+@pytest.mark.parametrize("absent", [..., None], ids=["left-out", "null"])
+def test_no_claim_means_no_exemption_not_an_unknown_one(absent: Any) -> None:
+    """28 CFR 202.501-511: an exemption applies when the U.S. person relies on it; a document that
+    claims none (the list left out, or null) is decided, never indeterminate for want of a claim."""
+    claimed_none = run(transaction="vendor", exemptions_claimed=absent)
+    assert claimed_none.outcome is Outcome.DENY
+    assert "exemptions_claimed" not in claimed_none.missing
+    assert rules(claimed_none) == rules(run(transaction="vendor"))
+    brokerage = run(exemptions_claimed=absent)
+    assert brokerage.outcome is Outcome.DENY
+    assert "dsp-brokerage-countries-of-concern" in rules(brokerage)
+    travel = run(transaction="vendor", exemptions_claimed=["dsp-travel"])
+    assert travel.outcome is Outcome.PERMIT  # the same document with a claim is exempted
+
+
 def test_financial_services_exemption_does_not_cover_brokerage() -> None:
     """28 CFR 202.505: only transactions incident to a financial service, not data brokerage."""
     decision = run(exemptions_claimed=["dsp-financial-services"])

@@ -1,7 +1,9 @@
 """Worked cases for the PADFA pack (Pub. L. 118-50, div. I; 15 U.S.C. 9901), each citing its law.
 
 The base case is a U.S. data broker selling one person's precise geolocation to a company in
-China: PADFA has no volume threshold, so one record is enough.
+China: PADFA has no volume threshold, so one record is enough. The base leaves
+``importer.adversary_controlled`` out (unknown): for an importer in an adversary country it does not
+matter, and the cases about importers elsewhere state it.
 """
 
 from __future__ import annotations
@@ -92,7 +94,105 @@ def test_brokerage_to_each_adversary_is_denied(country: str) -> None:
 def test_other_countries_are_not_padfa_adversaries(country: str) -> None:
     """PADFA s.2(c): Venezuela and Cuba are DSP countries of concern but not PADFA adversaries;
     Hong Kong is not listed separately."""
-    assert run(importer={"country": country}).outcome is Outcome.PERMIT
+    importer = {"country": country, "adversary_controlled": False}
+    assert run(importer=importer).outcome is Outcome.PERMIT
+
+
+# --- 15 U.S.C. 9901(a)(2), (c)(2): entities controlled by a foreign adversary --------------------
+
+ELSEWHERE = ["DE", "SG", "GB", "CA", "HK", "VE"]
+
+
+@pytest.mark.parametrize("country", ELSEWHERE)
+def test_entity_controlled_by_an_adversary_is_covered_wherever_located(country: str) -> None:
+    """PADFA s.2(a)(2) (15 U.S.C. 9901(a)(2)): any entity controlled by a foreign adversary, which
+    s.2(c)(2)(B)-(C) (15 U.S.C. 9901(c)(2)(B)-(C)) extends to a 20 percent stake held by, or
+    direction or control by, persons of an adversary country, wherever the entity sits."""
+    controlled = run(importer={"country": country, "adversary_controlled": True})
+    assert controlled.outcome is Outcome.DENY
+    reason = next(r for r in controlled.reasons if r.rule == "padfa-broker-to-adversary")
+    assert reason.citation == "PADFA s.2(a) (15 U.S.C. 9901(a))"
+    not_controlled = run(importer={"country": country, "adversary_controlled": False})
+    assert not_controlled.outcome is Outcome.PERMIT
+    assert "padfa-broker-to-adversary" not in rules(not_controlled)
+
+
+@pytest.mark.parametrize("country", ELSEWHERE)
+def test_unknown_control_of_an_importer_elsewhere_is_indeterminate(country: str) -> None:
+    """15 U.S.C. 9901(c)(2)(B)-(C): outside the adversary countries only ownership or control
+    decides, so an unknown control status leaves the sale undecided and names the fact."""
+    decision = run(importer={"country": country, "adversary_controlled": None})
+    assert decision.outcome is Outcome.INDETERMINATE
+    assert decision.missing == ("importer.adversary_controlled",)
+    status = next(p for p in decision.packs if p.id == "us-padfa")
+    assert status.missing == ("importer.adversary_controlled",)
+
+
+@pytest.mark.parametrize("control", [True, False, None])
+@pytest.mark.parametrize("country", ["CN", "IR", "KP", "RU"])
+def test_an_importer_in_an_adversary_country_is_covered_whatever_its_control(
+    country: str, control: bool | None
+) -> None:
+    """15 U.S.C. 9901(a)(1) and (c)(2)(A): an entity domiciled, headquartered or organised in an
+    adversary country is controlled by it; the ownership fact cannot take it out."""
+    decision = run(importer={"country": country, "adversary_controlled": control})
+    assert decision.outcome is Outcome.DENY
+    assert decision.missing == ()
+
+
+@pytest.mark.parametrize(
+    "over",
+    [
+        {"exporter": {"kind": "company"}},
+        {"data": {"categories": ["contact-details"], "subjects": {"contact-details": 9}}},
+        {"data": {"de_identified": True}},
+    ],
+    ids=["not-a-broker", "not-sensitive", "de-identified"],
+)
+def test_unknown_control_does_not_matter_when_the_prohibition_cannot_hold(
+    over: dict[str, Any],
+) -> None:
+    """15 U.S.C. 9901(a): only a data broker's personally identifiable sensitive data is covered;
+    where that fails, an unknown control status changes nothing and is not asked for."""
+    decision = run(**{**over, "importer": {"country": "DE", "adversary_controlled": None}})
+    assert decision.outcome is Outcome.PERMIT
+    assert decision.missing == ()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.sampled_from(["CN", "IR", "KP", "RU", "DE", "SG", "VE", "CU", "HK", "JP", "BR"]),
+    st.sampled_from([True, False, None]),
+    st.integers(min_value=1, max_value=10_000_000),
+)
+def test_control_and_country_decide_together(country: str, control: bool | None, n: int) -> None:
+    """Property (15 U.S.C. 9901(a)(1)-(2), (c)(2)): denied when the importer is in an adversary
+    country or adversary-controlled; permitted when neither; indeterminate only when the country
+    is elsewhere and control unknown."""
+    decision = run(
+        importer={"country": country, "adversary_controlled": control},
+        data={"subjects": {"precise-geolocation": n}},
+    )
+    if country in {"CN", "IR", "KP", "RU"} or control is True:
+        assert decision.outcome is Outcome.DENY
+    elif control is False:
+        assert decision.outcome is Outcome.PERMIT
+    else:
+        assert decision.outcome is Outcome.INDETERMINATE
+        assert decision.missing == ("importer.adversary_controlled",)
+
+
+def test_controlled_importer_below_dsp_thresholds_is_a_padfa_deny_only() -> None:
+    """15 U.S.C. 9901(c)(2)(B) vs 28 CFR 202.211: a German firm 25 percent owned from China is
+    adversary-controlled under PADFA but not a DSP covered person (50 percent test); one record
+    is below every DSP bulk threshold anyway."""
+    decision = run(
+        with_dsp=True,
+        importer={"country": "DE", "covered_person": False, "adversary_controlled": True},
+    )
+    assert decision.outcome is Outcome.DENY
+    by_pack = {p.id: p.outcome for p in decision.packs}
+    assert by_pack == {"us-padfa": Outcome.DENY, "us-dsp": Outcome.PERMIT}
 
 
 @pytest.mark.parametrize("count", [1, 2, 100, 1_001, 1_000_000])
@@ -195,6 +295,10 @@ def test_foreign_broker_selling_us_individuals_data_is_covered() -> None:
     assert decision.outcome is Outcome.DENY
     other = run(exporter={"country": "GB"}, data={"subject_countries": ["GB"]})
     assert other.outcome is Outcome.PERMIT
+    controlled = run(
+        exporter={"country": "GB"}, importer={"country": "FR", "adversary_controlled": True}
+    )
+    assert controlled.outcome is Outcome.DENY
 
 
 def test_foreign_broker_with_unknown_subjects_is_indeterminate() -> None:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 from typing import Annotated, Any
 
 import typer
@@ -79,6 +80,8 @@ def serve(
     settings = Settings.from_env(database_url=db)
     app = create_app(settings)
     _out.print(f"Accord on http://{host}:{port}/  (API docs: /docs, OpenAPI: /openapi.json)")
+    if not os.environ.get("ACCORD_SECRET_KEY"):
+        _out.print("note: ACCORD_SECRET_KEY is not set, so browser sessions end when this stops")
     _run(app, host, port)
 
 

@@ -156,11 +156,54 @@ def open_engine(url_or_path: str | Path, **kwargs: Any) -> Engine:
 
 
 def create_tables(engine: Engine | Connection) -> None:
-    """Create the ``ledger_`` tables if they do not exist."""
+    """Create the ``ledger_`` tables if they do not exist.
+
+    A log stored in the earlier row-per-entry layout (``ledger_entries``, ``ledger_nodes``) is
+    converted to bundles and hash rows in the same transaction, checked against its tree head, and
+    its old tables dropped.
+    """
     try:
         metadata.create_all(engine)
+        if isinstance(engine, Connection):
+            _upgrade_legacy(engine)
+        else:
+            with engine.begin() as conn:
+                _upgrade_legacy(conn)
     except sa.exc.SQLAlchemyError as exc:
         raise StorageError("cannot create the log tables", [Diagnostic(str(exc))]) from exc
+
+
+def _upgrade_legacy(conn: Connection) -> None:
+    """Convert a log in the row-per-entry layout (tables ``ledger_entries``/``ledger_nodes``)."""
+    if "ledger_entries" not in sa.inspect(conn).get_table_names():
+        return
+    conn.exec_driver_sql("UPDATE ledger_state SET size = size WHERE id = 1")  # the writers' lock
+    if "ledger_entries" not in sa.inspect(conn).get_table_names():
+        return  # another process converted it meanwhile
+    if conn.exec_driver_sql("SELECT 1 FROM ledger_bundles LIMIT 1").first() is not None:
+        return  # both layouts hold data: leave the old tables for a person to look at
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    upsert = _UPSERT.replace("?", mark)
+    edge = _EMPTY_EDGE
+    result = conn.exec_driver_sql("SELECT idx, entry FROM ledger_entries ORDER BY idx")
+    for part in result.partitions(8192):
+        if [int(i) for i, _ in part] != list(range(edge.size, edge.size + len(part))):
+            raise IntegrityError(
+                "the log in the earlier layout has missing entries; it was not converted",
+                [Diagnostic("indices are not contiguous", path="ledger_entries")],
+            )
+        edge, tile_rows, bundle_rows = _grow(edge, [bytes(e) for _, e in part])
+        conn.exec_driver_sql(upsert.format("ledger_bundles"), bundle_rows)
+        conn.exec_driver_sql(upsert.format("ledger_tiles"), tile_rows)
+    head = conn.exec_driver_sql("SELECT size, root FROM ledger_state WHERE id = 1").first()
+    stored = (int(head[0]), bytes(head[1])) if head is not None else (0, EMPTY_ROOT)
+    if stored != (edge.size, edge.root):
+        raise IntegrityError(
+            "the log in the earlier layout does not match its tree head; it was not converted",
+            [Diagnostic("recomputed root differs", path="ledger_state")],
+        )
+    conn.exec_driver_sql("DROP TABLE IF EXISTS ledger_nodes")
+    conn.exec_driver_sql("DROP TABLE ledger_entries")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -173,6 +216,9 @@ _ROW_BYTES = _ROW * 32
 
 
 _ID_MASK = (1 << _LEVEL_SHIFT) - 1
+_UPSERT = (
+    "INSERT INTO {} (id, data) VALUES (?,?) ON CONFLICT (id) DO UPDATE SET data = excluded.data"
+)
 _pack_len = struct.Struct(">H").pack
 _sha256 = hashlib.sha256
 
@@ -360,7 +406,7 @@ class SignedCheckpoint:
 
 @dataclass(frozen=True, slots=True)
 class VerifyReport:
-    """What :meth:`Ledger.verify` checked."""
+    """What :meth:`Ledger.verify` checked (``nodes``: stored interior hashes, heights ≥ 1)."""
 
     size: int
     root: bytes
@@ -600,17 +646,13 @@ class Ledger:
         ]
         return self._append_bytes(conn, datas)
 
-    _UPSERT = (
-        "INSERT INTO {} (id, data) VALUES (?,?) ON CONFLICT (id) DO UPDATE SET data = excluded.data"
-    )
-
     def _append_bytes(self, conn: Connection, datas: Sequence[bytes]) -> list[int]:
         if not datas:
             return []
         edge = self._sync(conn)
         new, tile_rows, bundle_rows = _grow(edge, datas)
-        self._x(conn, self._UPSERT.format("ledger_bundles"), bundle_rows)
-        self._x(conn, self._UPSERT.format("ledger_tiles"), tile_rows)
+        self._x(conn, _UPSERT.format("ledger_bundles"), bundle_rows)
+        self._x(conn, _UPSERT.format("ledger_tiles"), tile_rows)
         self._x(
             conn, "UPDATE ledger_state SET size = ?, root = ? WHERE id = 1", (new.size, new.root)
         )
@@ -993,10 +1035,11 @@ class Ledger:
     ) -> VerifyReport:
         """Recompute the whole log from its stored entries and compare with everything stored.
 
-        Checks every entry (canonical form, leaf hash, contiguous indices), every interior hash, the
-        tree head and every checkpoint (size, root, origin, and signatures by ``verifiers``). Raises
-        :class:`IntegrityError` listing what differs and where. ``progress(done, total)`` is called
-        as entries are read.
+        Checks every bundle (in order, full but the last, well formed), every entry (canonical
+        form), every stored hash row of every height against the recomputed tree (leaf hashes
+        included; none missing, extra or short), the tree head and every checkpoint (size, root,
+        origin, and signatures by ``verifiers``). Raises :class:`IntegrityError` listing what
+        differs and where. ``progress(done, total)`` is called as entries are read.
         """
         problems = _Problems()
         sha = _sha256

@@ -22,6 +22,7 @@ import bisect
 import datetime as dt
 import importlib
 import operator
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -50,6 +51,7 @@ from accord.policy.decision import (
     Reason,
     Recognition,
     RuleError,
+    _decision,
 )
 from accord.policy.transfer import SUBJECTS_PREFIX, Transfer, fact_spec
 
@@ -540,10 +542,24 @@ def compile_constraint(
     groups: dict[str, frozenset[str]] | None = None,
     thresholds: dict[str, Constraint] | None = None,
     _seen: frozenset[str] = frozenset(),
+    _shared: _Shared | None = None,
 ) -> CNode:
     """Compile one constraint (threshold references resolved against ``thresholds``)."""
     groups = groups or {}
     thresholds = thresholds or {}
+    if _shared is not None and isinstance(c, Logical):
+        nodes, repeated = _shared
+        text = repr(c)
+        if text in repeated:
+            hit = nodes.get(text)
+            if hit is None:
+                node = compile_constraint(
+                    c, groups=groups, thresholds=thresholds, _seen=_seen, _shared=None
+                )
+                hit = nodes[text] = CNode(
+                    _remembered(node.ev), node.source, node.children, node.fact, node.getter
+                )
+            return hit
     if isinstance(c, Atomic):
         spec = fact_spec(c.fact)
         if spec is None:
@@ -561,11 +577,12 @@ def compile_constraint(
         if c.name in _seen:
             raise CompileError(f"threshold {c.name!r} refers to itself")
         inner = compile_constraint(
-            target, groups=groups, thresholds=thresholds, _seen=_seen | {c.name}
+            target, groups=groups, thresholds=thresholds, _seen=_seen | {c.name}, _shared=_shared
         )
         return CNode(inner.ev, c, (inner,))
     children = tuple(
-        compile_constraint(a, groups=groups, thresholds=thresholds, _seen=_seen) for a in c.args
+        compile_constraint(a, groups=groups, thresholds=thresholds, _seen=_seen, _shared=_shared)
+        for a in c.args
     )
     if c.op is not LogicalOp.NOT:
         # Kleene and/or/xone are commutative: test cheap parts first so short-circuits skip the
@@ -582,6 +599,51 @@ def compile_constraint(
         return CNode(evs[0], c, children)
     build = {LogicalOp.AND: _and, LogicalOp.OR: _or, LogicalOp.XONE: _xone}[c.op]
     return CNode(build(evs), c, children)
+
+
+#: Nodes shared between a pack's rules: (compiled nodes by ``repr`` of their constraint, the
+#: ``repr`` of every compound constraint that occurs more than once in the pack's rules).
+_Shared = tuple[dict[str, CNode], frozenset[str]]
+_UNSET: Any = object()
+
+
+def _remembered(ev: Ev) -> Ev:
+    """``ev``, evaluated once per decision: a part shared by several rules (e.g. "the data is
+    bulk sensitive data") is worked out for the first and reused by the others. Evaluation is a
+    function of the transfer and the day, so the value is the same; a part that fails is not
+    remembered and fails again."""
+    token = object()
+
+    def ev_once(v: _View) -> Tri:
+        cache = v.cache
+        hit: Tri = cache.get(token, _UNSET)  # type: ignore[call-overload]
+        if hit is _UNSET:
+            hit = cache[token] = ev(v)  # type: ignore[index]
+        return hit
+
+    _REMEMBERED[ev_once] = token
+    return ev_once
+
+
+#: The functions :func:`_remembered` made, and the key each keeps its value under.
+_REMEMBERED: weakref.WeakKeyDictionary[Ev, object] = weakref.WeakKeyDictionary()
+
+
+def _repeated(constraints: Iterable[Constraint | None]) -> frozenset[str]:
+    """The compound constraints (by ``repr``) that occur more than once among ``constraints``."""
+    counts: dict[str, int] = {}
+
+    def walk(c: Constraint) -> None:
+        if isinstance(c, Logical):
+            text = repr(c)
+            counts[text] = counts.get(text, 0) + 1
+            for arg in c.args:
+                walk(arg)
+
+    for c in constraints:
+        if c is not None:
+            walk(c)
+    return frozenset(t for t, n in counts.items() if n > 1)
 
 
 def _cert_display(v: _View) -> frozenset[str] | None:
@@ -617,11 +679,12 @@ class _CRule:
     __slots__ = (
         "error",
         "exempted_by",
+        "facts_key",
+        "fast",
         "holds",
         "kind",
         "obligations",
         "pack_id",
-        "plain",
         "pos",
         "reason_deny",
         "reason_exemption",
@@ -630,6 +693,7 @@ class _CRule:
         "reason_undecided",
         "rule",
         "uncertain",
+        "unknowns_memo",
         "unless",
         "when",
         "windowed",
@@ -658,7 +722,10 @@ class _CRule:
         self.error = error
         self.exempted_by: tuple[_CRule, ...] = ()
         self.windowed = rule.effective_from is not None or rule.sunset is not None
-        self.plain = error is None and not self.windowed  # no window, compiled fine
+        self.fast: Ev = _fast_holds(rule, self.holds) if error is None else _never
+        # set by the pack (with the shortcuts): the facts the rule reads, in one C call
+        self.facts_key: Callable[[Transfer], Any] | None = None
+        self.unknowns_memo: dict[Any, frozenset[str]] = {}
         self.reason_deny = self._reason(Effect.DENY)
         self.reason_permit = self._reason(Effect.PERMIT)
         self.reason_obligation = self._reason(Effect.OBLIGATION)
@@ -687,6 +754,12 @@ class _CRule:
         if self.error is not None:
             errors.append(RuleError(self.pack_id, self.rule.id, self.error))
             return False
+        try:
+            value = self.fast(view)  # the same value as below, when it does not fail
+        except Exception:  # the closures below record the exact error
+            value = _UNSET
+        if value is not _UNSET:
+            return value
         if self.windowed:
             r = self.rule
             if _in_window(r.effective_from, r.sunset, view.on) is not None:
@@ -697,8 +770,23 @@ class _CRule:
             errors.append(RuleError(self.pack_id, self.rule.id, _error_text(exc)))
             return False
 
-    def unknowns(self, view: _View) -> set[str]:
-        """Facts whose absence leaves this rule undecided."""
+    def unknowns(self, view: _View) -> frozenset[str]:
+        """Facts whose absence leaves this rule undecided (memoised on the facts the rule reads,
+        when they are plain attributes of the transfer)."""
+        key_of = self.facts_key
+        if key_of is None:
+            return self._unknowns(view)
+        key = key_of(view.t)
+        memo = self.unknowns_memo
+        hit = memo.get(key)
+        if hit is None:
+            hit = self._unknowns(view)
+            if len(memo) >= _MEMO_LIMIT:
+                memo.clear()
+            memo[key] = hit
+        return hit
+
+    def _unknowns(self, view: _View) -> frozenset[str]:
         out: set[str] = set()
         try:
             when_value: Tri = True
@@ -707,8 +795,8 @@ class _CRule:
             if self.unless is not None and when_value is not False:
                 out |= self.unless.explain(view)[1]
         except Exception:  # pragma: no cover - the rule was already recorded as failing
-            return set()
-        return out
+            return frozenset()
+        return frozenset(out)
 
 
 def _holds(when: CNode | None, unless: CNode | None) -> Ev:
@@ -727,6 +815,240 @@ def _holds(when: CNode | None, unless: CNode | None) -> Ev:
 
 def _never(_v: _View) -> Tri:
     return False
+
+
+class _Writer:
+    """Writes a compiled condition out as one Python expression over the view ``v`` (and its
+    transfer ``t``), for :func:`_generated_holds`.
+
+    The expression follows the closures exactly: Kleene logic over ``True``/``False``/``None``,
+    the parts in the same (cheapest first) order, ``and`` stopping at the first false part and
+    ``or`` at the first true one. Common atomic shapes on plain facts are written inline; every
+    other node (counts, the certifications, ``xone``, parts shared between rules) is a call to its
+    closure. Values are bound by generated names, never written into the source.
+    """
+
+    def __init__(
+        self, groups: dict[str, frozenset[str]], shared: dict[object, Ev] | None = None
+    ) -> None:
+        self.groups = groups
+        self.namespace: dict[str, Any] = {}
+        self.count = 0
+        # generated functions of the parts shared between rules, by their remembering key
+        self.shared: dict[object, Ev] = {} if shared is None else shared
+
+    def const(self, value: Any) -> str:
+        name = f"_k{len(self.namespace)}"
+        self.namespace[name] = value
+        return name
+
+    def var(self) -> str:
+        self.count += 1
+        return f"_v{self.count}"
+
+    def call(self, node: CNode) -> str:
+        return f"{self.const(node.ev)}(v)"
+
+    def expr(self, node: CNode, *, whole: bool = False) -> str:
+        src = node.source
+        if not whole and node.ev in _REMEMBERED:
+            return self.remembered(node)
+        if isinstance(src, Atomic):
+            return self.atomic(node, src)
+        if isinstance(src, ThresholdRef):
+            return self.expr(node.children[0]) if node.children else self.call(node)
+        children = node.children
+        if src.op is LogicalOp.NOT and len(children) == 1:
+            return self.negation(self.expr(children[0]))
+        if len(children) == 1 and src.op in (LogicalOp.AND, LogicalOp.OR):
+            return self.expr(children[0])
+        if src.op is LogicalOp.AND and children:
+            return self.conjunction([self.expr(c) for c in children])
+        if src.op is LogicalOp.OR and children:
+            names = [self.var() for _ in children]
+            stops = " or ".join(
+                f"({n} := {self.expr(c)}) is True" for n, c in zip(names, children, strict=True)
+            )
+            unknown = " or ".join(f"{n} is None" for n in names)
+            return f"(True if {stops} else (None if {unknown} else False))"
+        return self.call(node)
+
+    def remembered(self, node: CNode) -> str:
+        """A call to the shared part's own generated function, which keeps its value in the
+        view under the same key as its closure (either computes it once per decision)."""
+        token = _REMEMBERED[node.ev]
+        fn = self.shared.get(token)
+        if fn is None:
+            inner = _Writer(self.groups, self.shared)
+            body = inner.expr(node, whole=True)
+            inner.namespace["_token"] = token
+            inner.namespace["_unset"] = _UNSET
+            lines = [
+                "def part(v):",
+                "    cache = v.cache",
+                "    hit = cache.get(_token, _unset)",
+                "    if hit is _unset:",
+                "        t = v.t",
+                f"        hit = cache[_token] = {body}",
+                "    return hit",
+                "",
+            ]
+            exec(compile("\n".join(lines), "<shared part>", "exec"), inner.namespace)  # noqa: S102
+            fn = self.shared[token] = inner.namespace["part"]
+        return f"{self.const(fn)}(v)"
+
+    def negation(self, inner: str) -> str:
+        n = self.var()
+        return f"(None if ({n} := {inner}) is None else not {n})"
+
+    def conjunction(self, parts: list[str]) -> str:
+        names = [self.var() for _ in parts]
+        stops = " or ".join(f"({n} := {p}) is False" for n, p in zip(names, parts, strict=True))
+        unknown = " or ".join(f"{n} is None" for n in names)
+        return f"(False if {stops} else (None if {unknown} else True))"
+
+    def atomic(self, node: CNode, a: Atomic) -> str:
+        fact = a.fact
+        spec = fact_spec(fact)
+        if (
+            spec is None
+            or not _plain_attr(fact)
+            or not all(p.isidentifier() for p in fact.split("."))
+        ):
+            return self.call(node)
+        op = a.op
+        value = a.value
+        is_group = isinstance(value, str) and value.startswith("group:")
+        x = self.var()
+        test: str | None = None
+        if spec.type == "set":
+            values = frozenset(_expand(value, self.groups))
+            if op == Operator.IS_A:
+                values = _is_a_closure(values)
+            single = next(iter(values)) if len(values) == 1 else None
+            if op in (Operator.IS_ANY_OF, Operator.IS_A):
+                if isinstance(single, str):
+                    test = f"{self.const(single)} in {x}"
+                else:
+                    test = f"not {self.const(values)}.isdisjoint({x})"
+            elif op == Operator.IS_NONE_OF:
+                if isinstance(single, str):
+                    test = f"{self.const(single)} not in {x}"
+                else:
+                    test = f"{self.const(values)}.isdisjoint({x})"
+            elif op == Operator.IS_ALL_OF:
+                test = f"{self.const(values)}.issubset({x})"
+        elif op in (Operator.EQ, Operator.NEQ) and not isinstance(value, tuple) and not is_group:
+            test = f"{x} {'==' if op == Operator.EQ else '!='} {self.const(value)}"
+        elif op in _ORDER:
+            if not isinstance(value, tuple):
+                symbol = {Operator.LT: "<", Operator.LTEQ: "<=", Operator.GT: ">"}.get(
+                    Operator(op), ">="
+                )
+                test = f"bool({x} {symbol} {self.const(value)})"
+        elif op in (Operator.IS_ANY_OF, Operator.EQ):
+            test = f"{x} in {self.const(frozenset(_expand(value, self.groups)))}"
+        elif op in (Operator.IS_NONE_OF, Operator.NEQ):
+            test = f"{x} not in {self.const(frozenset(_expand(value, self.groups)))}"
+        elif op == Operator.IS_A:
+            closure = _is_a_closure(frozenset(_expand(value, self.groups)))
+            test = f"{x} in {self.const(closure)}"
+        if test is None:
+            return self.call(node)
+        return f"(None if ({x} := t.{fact}) is None else {test})"
+
+
+def _generated_holds(
+    rule: Rule,
+    when: CNode | None,
+    unless: CNode | None,
+    groups: dict[str, frozenset[str]],
+    shared: dict[object, Ev] | None = None,
+) -> Ev | None:
+    """The rule's condition inside its window as one generated function (see :class:`_Writer`),
+    or ``None`` when it cannot be written (the closures then serve)."""
+    w = _Writer(groups, shared)
+    try:
+        if when is None and unless is None:
+            body = "True"
+        elif unless is None:
+            assert when is not None
+            body = w.expr(when)
+        elif when is None:
+            body = w.negation(w.expr(unless))
+        else:
+            body = w.conjunction([w.expr(when), w.negation(w.expr(unless))])
+        lines = ["def holds(v):"]
+        if rule.effective_from is not None:
+            lines.append(f"    if v.on < {w.const(rule.effective_from)}: return False")
+        if rule.sunset is not None:
+            lines.append(f"    if v.on > {w.const(rule.sunset)}: return False")
+        lines += ["    t = v.t", f"    return {body}", ""]
+        code = compile("\n".join(lines), f"<rule {rule.id}>", "exec")
+        exec(code, w.namespace)  # noqa: S102 - generated names only, no pack text
+    except (CompileError, SyntaxError, RecursionError, MemoryError, ValueError, TypeError):
+        return None
+    holds: Ev = w.namespace["holds"]
+    return holds
+
+
+def _fast_holds(rule: Rule, holds: Ev) -> Ev:
+    """``holds`` inside the rule's window, ``False`` outside it (as :meth:`_CRule.check`, but
+    raising instead of recording an error: the caller then takes the recording path)."""
+    start, end = rule.effective_from, rule.sunset
+    if start is None and end is None:
+        return holds
+
+    def ev(v: _View) -> Tri:
+        on = v.on
+        if (start is not None and on < start) or (end is not None and on > end):
+            return False
+        return holds(v)
+
+    return ev
+
+
+def _plain_attr(path: str) -> bool:
+    """A fact read straight off the transfer's attributes (no computation, no registry)."""
+    spec = fact_spec(path)
+    return (
+        spec is not None
+        and path != CERTS
+        and path not in ("date", "intra_group")
+        and not path.startswith(SUBJECTS_PREFIX)
+    )
+
+
+class _Cands:
+    """One set of candidate rules of a pack (interned per index key), and the pack's results
+    memoised on the values those rules take.
+
+    When every candidate rule is decided (true or false) and none fails, the pack's result is a
+    function of those values alone: the rules the decision procedure reads are a subset of them,
+    the scope holds, and no fact is missing. The first transfer with a given tuple of values is
+    decided by the full procedure (:func:`_run_pack`); later ones reuse its result.
+    """
+
+    __slots__ = ("buckets", "fns", "memo", "values")
+
+    def __init__(self, buckets: _Buckets) -> None:
+        self.buckets = buckets
+        self.fns: tuple[Ev, ...] = tuple(r.fast for b in buckets for r in b)
+        self.values = _values_of(self.fns)
+        self.memo: dict[tuple[Tri, ...], _PackResult] = {}
+
+
+def _values_of(fns: tuple[Ev, ...]) -> Callable[[_View], tuple[Tri, ...]]:
+    """``lambda v: (fns[0](v), fns[1](v), …)``, written out (no loop, no list)."""
+    if len(fns) > 32:
+        return lambda v: tuple([f(v) for f in fns])
+    names = [f"f{i}" for i in range(len(fns))]
+    body = "".join(f"{n}(v), " for n in names)
+    # The source holds only generated names; the functions are passed in, never printed.
+    namespace: dict[str, Any] = dict(zip(names, fns, strict=True))
+    exec(f"def values(v):\n    return ({body})\n", namespace)  # noqa: S102
+    values: Callable[[_View], tuple[Tri, ...]] = namespace["values"]
+    return values
 
 
 def _discriminators(
@@ -806,7 +1128,7 @@ class _Index:
     set of values, or a list fact to values it must share) and files them under those values; a
     decision looks up the transfer's value(s) and skips every rule filed elsewhere."""
 
-    __slots__ = ("levels", "memo", "rest")
+    __slots__ = ("key_of", "levels", "memo", "rest", "single", "whole")
 
     def __init__(
         self,
@@ -817,6 +1139,7 @@ class _Index:
     ) -> None:
         self.levels: list[tuple[Callable[[_View], Any], dict[Any, _Buckets], _Buckets, bool]] = []
         pending = list(rules)
+        facts: list[str] = []
         for _ in range(max_levels):
             pins = [(r, _discriminators(r.rule.when, groups)) for r in pending]
             counts: dict[str, int] = {}
@@ -843,20 +1166,38 @@ class _Index:
             getter = _set_getter(best) if is_set else _scalar_getter(best)
             self.levels.append((getter, table, _split(pinned), is_set))
             pending = loose
+            facts.append(best)
         self.rest = _split(pending)
-        self.memo: dict[tuple[Any, ...], _Buckets] = {}
+        self.memo: dict[Any, _Cands] = {}
+        self.whole = _Cands(self.rest)
+        # The facts the levels read, in one C call when they are plain attributes (a tuple for
+        # several, the bare value for one).
+        self.key_of: Callable[[Transfer], Any] | None = None
+        self.single = len(facts) == 1
+        if facts and all(_plain_attr(f) for f in facts):
+            self.key_of = operator.attrgetter(*facts)
 
     def candidates(self, view: _View) -> _Buckets:
         """The rules that can hold for this transfer, by kind (the others cannot hold)."""
+        return self.cands(view).buckets
+
+    def cands(self, view: _View) -> _Cands:
+        """The candidate rules for this transfer, as an interned group (with its own memo)."""
         if not self.levels:
-            return self.rest
-        keys = tuple([get(view) for get, _t, _e, _s in self.levels])
-        hit = self.memo.get(keys)
+            return self.whole
+        key_of = self.key_of
+        key: Any
+        if key_of is not None:
+            key = key_of(view.t)
+        else:
+            key = tuple([get(view) for get, _t, _e, _s in self.levels])
+        hit = self.memo.get(key)
         if hit is None:
-            hit = self._gather(keys)
+            keys = key if key_of is None or not self.single else (key,)
+            hit = _Cands(self._gather(keys))
             if len(self.memo) >= _MEMO_LIMIT:
                 self.memo.clear()
-            self.memo[keys] = hit
+            self.memo[key] = hit
         return hit
 
     def _gather(self, keys: tuple[Any, ...]) -> _Buckets:
@@ -911,15 +1252,20 @@ def _is_set(path: str) -> bool:
 class _CPack:
     __slots__ = (
         "default_reason",
+        "fast",
+        "gate",
         "index",
         "meta",
         "pack",
-        "pin",
+        "parts",
+        "passes",
+        "results",
         "rules",
         "scope",
         "scope_error",
         "scope_facts",
         "scope_getters",
+        "scope_key",
         "scope_memo",
         "status_memo",
         "uncertain",
@@ -936,10 +1282,11 @@ class _CPack:
         self.scope_facts: frozenset[str] = frozenset()
         self.scope_getters: tuple[Callable[[_View], Any], ...] | None = None
         self.scope_memo: dict[tuple[Any, ...], _PackResult | frozenset[str]] = {}
-        self.pin: tuple[Callable[[_View], Any], frozenset[Any], dict[Any, _PackResult]] | None = (
-            None
-        )
+        self.gate: frozenset[Any] | None = None
+        self.passes: frozenset[Any] = frozenset()
+        self.scope_key: Callable[[Transfer], Any] | None = None
         self.status_memo: dict[tuple[Any, ...], PackStatus] = {}
+        self.results: dict[tuple[Any, ...], _PackResult] = {}
         if pack.meta.scope is not None:
             try:
                 self.scope = compile_constraint(
@@ -948,18 +1295,24 @@ class _CPack:
                 self.scope_facts = frozenset(_facts_of(pack.meta.scope, thresholds, frozenset()))
                 if shortcuts and not self.scope_facts & {CERTS, "date"}:
                     # the scope's result depends on these facts only: memoise on them
+                    facts = sorted(self.scope_facts)
                     self.scope_getters = tuple(
-                        _set_getter(f) if _is_set(f) else _scalar_getter(f)
-                        for f in sorted(self.scope_facts)
+                        _set_getter(f) if _is_set(f) else _scalar_getter(f) for f in facts
                     )
-                pins = _discriminators(pack.meta.scope, groups)
-                text_pins = sorted(f for f in pins if not _is_set(f))
-                if text_pins and shortcuts:
-                    fact = text_pins[0]
-                    self.pin = (_scalar_getter(fact), pins[fact], {})
+                    if all(_plain_attr(f) for f in facts):
+                        self.scope_key = operator.attrgetter(*facts)
+                if shortcuts:
+                    self.gate = _gate(self.scope, groups)
+                    self.passes = _pass(self.scope, groups)
             except CompileError as exc:
                 self.scope_error = str(exc)
-        rules = [self._compile_rule(i, r, groups, thresholds) for i, r in enumerate(pack.rules)]
+        shared: _Shared | None = None
+        self.parts: dict[object, Ev] = {}  # generated shared parts (see _Writer)
+        if shortcuts:
+            shared = ({}, _repeated(c for r in pack.rules for c in (r.when, r.unless)))
+        rules = [
+            self._compile_rule(i, r, groups, thresholds, shared) for i, r in enumerate(pack.rules)
+        ]
         by_id = {r.rule.id: r for r in rules}
         exempted: dict[int, list[_CRule]] = {}
         for r in rules:
@@ -976,6 +1329,15 @@ class _CPack:
             r.exempted_by = tuple(exempted.get(id(r), ()))
         self.rules = tuple(rules)
         self.index = _Index(rules, groups, max_levels=4 if shortcuts else 0)
+        # Results memoised on rule values (see _Cands): not for packs whose rules read the
+        # certifications (the decision lists the recognitions the rules it evaluated relied on)
+        # or fail to compile.
+        rule_facts: set[str] = set()
+        for source in pack.rules:
+            for c in (source.when, source.unless):
+                if c is not None:
+                    rule_facts |= _facts_of(c, thresholds, frozenset())
+        self.fast = shortcuts and CERTS not in rule_facts and all(r.error is None for r in rules)
         cit = pack.meta.default_citation
         default = pack.meta.default
         text = f"{pack.meta.id}: no rule decided; the pack's default is {default}"
@@ -995,6 +1357,7 @@ class _CPack:
         rule: Rule,
         groups: dict[str, frozenset[str]],
         thresholds: dict[str, Constraint],
+        shared: _Shared | None = None,
     ) -> _CRule:
         uncertain = self.uncertain or rule.confidence is Confidence.UNCERTAIN
         obligations: list[Obligation] = [
@@ -1027,18 +1390,51 @@ class _CPack:
             when = (
                 None
                 if rule.when is None
-                else compile_constraint(rule.when, groups=groups, thresholds=thresholds)
+                else compile_constraint(
+                    rule.when, groups=groups, thresholds=thresholds, _shared=shared
+                )
             )
             unless = (
                 None
                 if rule.unless is None
-                else compile_constraint(rule.unless, groups=groups, thresholds=thresholds)
+                else compile_constraint(
+                    rule.unless, groups=groups, thresholds=thresholds, _shared=shared
+                )
             )
         except CompileError as exc:
             return _CRule(rule, self.meta.id, pos, uncertain, error=str(exc))
-        return _CRule(
+        compiled = _CRule(
             rule, self.meta.id, pos, uncertain, when, unless, obligations=tuple(obligations)
         )
+        if shared is not None:  # with the shortcuts: the condition as generated code
+            generated = _generated_holds(rule, when, unless, groups, self.parts)
+            if generated is not None:
+                compiled.fast = generated
+            facts: set[str] = set()
+            for c in (rule.when, rule.unless):
+                if c is not None:
+                    facts |= _facts_of(c, thresholds, frozenset())
+            if facts and all(_plain_attr(f) for f in facts):
+                # a tuple of several facts, the bare value of one: either is a fine memo key
+                compiled.facts_key = operator.attrgetter(*sorted(facts))
+        return compiled
+
+    def intern(self, res: _PackResult) -> _PackResult:
+        """One object per distinct result, so that memos keyed on results (by identity) hit."""
+        key = (
+            res.status,
+            res.outcome,
+            tuple(res.obligations),
+            tuple(res.reasons),
+            frozenset(res.missing),
+            tuple(res.errors),
+        )
+        hit = self.results.get(key)
+        if hit is None:
+            if len(self.results) >= _MEMO_LIMIT:
+                self.results.clear()
+            self.results[key] = hit = res
+        return hit
 
     def status(
         self, applied: bool, why: str, outcome: Outcome | None, missing: set[str]
@@ -1055,7 +1451,7 @@ class _CPack:
         return hit
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class _PackResult:
     status: PackStatus
     outcome: Outcome | None
@@ -1102,39 +1498,141 @@ def _rank(outcome: Outcome) -> int:
 
 def _plan_pack(cp: _CPack, view: _View) -> _PackResult | frozenset[str]:
     """Whether the pack applies: a final "not applied" result, or the scope's unknown facts."""
+    fixed = _fixed_step(cp, view.on)
+    if fixed is not None:
+        return fixed
+    return _scope_step(cp, view)
+
+
+def _fixed_step(cp: _CPack, on: dt.date) -> _PackResult | frozenset[str] | None:
+    """The pack's step when it does not depend on the transfer (window, broken or no scope)."""
     meta = cp.meta
-    out_of_window = _in_window(meta.effective_from, meta.sunset, view.on)
+    out_of_window = _in_window(meta.effective_from, meta.sunset, on)
     if out_of_window is not None:
         return _not_applied(cp, out_of_window, [])
     if cp.scope_error is not None:
         error = RuleError(meta.id, "scope", cp.scope_error)
         return _not_applied(cp, f"scope failed: {cp.scope_error}", [error])
-    scope = cp.scope
-    if scope is None:
-        return frozenset()
-    if cp.pin is not None:
-        # The scope pins a text fact (e.g. exporter.country) to a few values: most transfers
-        # are ruled out by that one fact, and the explanation depends on nothing else.
-        get, allowed, ruled_out = cp.pin
-        value = get(view)
-        if value is not None and value not in allowed:
-            hit = ruled_out.get(value)
-            if hit is None:
-                hit = _not_applied(cp, "scope: " + (scope.why_false(view) or "out of scope"), [])
-                if len(ruled_out) < _MEMO_LIMIT:
-                    ruled_out[value] = hit
-            return hit
-    getters = cp.scope_getters
-    if getters is None:
-        return _scope_step(cp, view)
-    key = tuple([g(view) for g in getters])
-    step = cp.scope_memo.get(key)
+    if cp.scope is None:
+        return _NO_FACTS
+    return None
+
+
+def _memo_step(cp: _CPack, view: _View) -> _PackResult | frozenset[str]:
+    """:func:`_scope_step`, memoised on the facts the scope reads (when it reads neither the
+    certifications nor the date)."""
+    key_of = cp.scope_key
+    key: Any
+    if key_of is not None:
+        key = key_of(view.t)
+    else:
+        getters = cp.scope_getters
+        if getters is None:
+            return _scope_step(cp, view)
+        key = tuple([g(view) for g in getters])
+    memo = cp.scope_memo
+    step = memo.get(key)
     if step is None:
         step = _scope_step(cp, view)
-        if len(cp.scope_memo) >= _MEMO_LIMIT:
-            cp.scope_memo.clear()
-        cp.scope_memo[key] = step
+        if isinstance(step, _PackResult):
+            step = cp.intern(step)
+        if len(memo) >= _MEMO_LIMIT:
+            memo.clear()
+        memo[key] = step
     return step
+
+
+def _pass(node: CNode, groups: dict[str, frozenset[str]]) -> frozenset[Any]:
+    """The exporter countries for which ``node`` is true having read nothing but
+    ``exporter.country`` (empty when there are none known).
+
+    ``or`` stops at its first true part, so its first part decides; ``and`` needs every part.
+    """
+    src = node.source
+    if isinstance(src, Atomic):
+        if src.fact != "exporter.country":
+            return frozenset()
+        value = src.value
+        is_group = isinstance(value, str) and value.startswith("group:")
+        if src.op == Operator.EQ and not isinstance(value, tuple) and not is_group:
+            return frozenset((value,))
+        if src.op in (Operator.EQ, Operator.IS_ANY_OF):
+            try:
+                return frozenset(_expand(value, groups))
+            except CompileError:  # pragma: no cover - the scope compiled
+                return frozenset()
+        return frozenset()
+    if isinstance(src, ThresholdRef) or (isinstance(src, Logical) and src.op is LogicalOp.OR):
+        return _pass(node.children[0], groups) if node.children else frozenset()
+    if isinstance(src, Logical) and src.op is LogicalOp.AND and node.children:
+        out = _pass(node.children[0], groups)
+        for child in node.children[1:]:
+            out &= _pass(child, groups)
+        return out
+    return frozenset()
+
+
+def _gate(node: CNode, groups: dict[str, frozenset[str]]) -> frozenset[Any] | None:
+    """The exporter countries outside which ``node`` is false, is false without evaluating (or
+    failing on) anything but ``exporter.country``, and explains itself (:meth:`CNode.why_false`)
+    from that country alone; ``None`` when there is no such set.
+
+    ``and`` evaluates its parts in order and stops at the first false one, which is also the one
+    it explains: its first part decides. ``or`` explains itself with a fixed sentence: all its
+    parts must be gated.
+    """
+    src = node.source
+    if isinstance(src, Atomic):
+        if src.fact != "exporter.country":
+            return None
+        value = src.value
+        is_group = isinstance(value, str) and value.startswith("group:")
+        if src.op == Operator.EQ and not isinstance(value, tuple) and not is_group:
+            return frozenset((value,))
+        if src.op in (Operator.EQ, Operator.IS_ANY_OF):
+            try:
+                return frozenset(_expand(value, groups))
+            except CompileError:  # pragma: no cover - the scope compiled
+                return None
+        return None
+    if isinstance(src, ThresholdRef):
+        return _gate(node.children[0], groups) if node.children else None
+    if not node.children:
+        return None
+    if src.op is LogicalOp.AND:
+        return _gate(node.children[0], groups)
+    if src.op is LogicalOp.OR:
+        out: set[Any] = set()
+        for child in node.children:
+            allowed = _gate(child, groups)
+            if allowed is None:
+                return None
+            out |= allowed
+        return frozenset(out)
+    return None
+
+
+def _fast_pack(cp: _CPack, view: _View) -> _PackResult | None:
+    """The pack's result (its scope holds) from the memo of its candidate rules' values, or
+    ``None`` when a rule is undecided or fails (the caller then runs :func:`_run_pack`)."""
+    cands = cp.index.cands(view)
+    try:
+        values = cands.values(view)
+    except Exception:  # recorded by the full procedure
+        return None
+    if None in values:
+        return None
+    memo = cands.memo
+    hit = memo.get(values)
+    if hit is None:
+        hit = cp.intern(_run_pack(cp, view, _NO_FACTS))
+        if len(memo) >= _MEMO_LIMIT:
+            memo.clear()
+        memo[values] = hit
+    return hit
+
+
+_NO_FACTS: frozenset[str] = frozenset()
 
 
 def _scope_step(cp: _CPack, view: _View) -> _PackResult | frozenset[str]:
@@ -1184,14 +1682,7 @@ def _active(
     yes: list[_CRule] = []
     maybe: list[_CRule] = []
     for r in rules:
-        if r.plain:
-            try:
-                h = r.holds(view)
-            except Exception as exc:  # fail closed: recorded, contributes nothing
-                errors.append(RuleError(r.pack_id, r.rule.id, _error_text(exc)))
-                continue
-        else:
-            h = r.check(view, errors)
+        h = r.check(view, errors)
         if h is False:
             continue
         for e in r.exempted_by:
@@ -1278,28 +1769,120 @@ def _apply_rules(
 
 
 class _Plan:
-    """Which packs apply to transfers sharing the facts their scopes read, on one day."""
+    """Which packs apply to a transfer: each pack's "not applied" result, or the unknown facts of
+    its scope (empty when it holds)."""
 
     __slots__ = ("errors", "run", "statuses")
 
-    def __init__(self, packs: tuple[_CPack, ...], view: _View) -> None:
+    def __init__(self, steps: Iterable[tuple[int, _CPack, _PackResult | frozenset[str]]]) -> None:
         self.statuses: list[PackStatus | None] = []
         self.errors: list[RuleError] = []
-        self.run: list[tuple[int, _CPack, frozenset[str]]] = []
-        for index, cp in enumerate(packs):
-            step = _plan_pack(cp, view)
+        # (position, pack, unknown scope facts, whether the memo of rule values may serve it)
+        self.run: list[tuple[int, _CPack, frozenset[str], bool]] = []
+        for index, cp, step in steps:
             if isinstance(step, _PackResult):
                 self.statuses.append(step.status)
                 self.errors += step.errors
             else:
                 self.statuses.append(None)  # filled in by the decision
-                self.run.append((index, cp, step))
+                self.run.append((index, cp, step, cp.fast and not step))
+
+
+class _Stage:
+    """The packs' steps that depend only on the day's window interval and the exporter's country
+    (windows, scope gates); the other packs' scopes are read per transfer (memoised per pack)."""
+
+    __slots__ = ("fixed", "plans", "todo")
+
+    def __init__(self, packs: tuple[_CPack, ...], view: _View) -> None:
+        self.fixed: list[tuple[int, _CPack, _PackResult | frozenset[str]]] = []
+        todo: list[tuple[int, _CPack]] = []
+        country = view.t.exporter.country
+        for index, cp in enumerate(packs):
+            step = _fixed_step(cp, view.on)
+            if step is None and country in cp.passes:
+                step = _NO_FACTS  # the scope holds for this country, whatever the rest
+            elif step is None and cp.gate is not None and country not in cp.gate:
+                step = _scope_step(cp, view)  # false, explained by the country alone
+            if step is None:
+                todo.append((index, cp))
+            else:
+                self.fixed.append((index, cp, step))
+        self.todo = tuple(todo)
+        self.plans: dict[tuple[Any, ...], _Plan] = {}
+
+    def plan(self, steps: tuple[_PackResult | frozenset[str], ...]) -> _Plan:
+        hit = self.plans.get(steps)
+        if hit is None:
+            merged = self.fixed + [
+                (index, cp, step) for (index, cp), step in zip(self.todo, steps, strict=True)
+            ]
+            hit = _Plan(sorted(merged, key=_FIRST))
+            if len(self.plans) >= _MEMO_LIMIT:
+                self.plans.clear()
+            self.plans[steps] = hit
+        return hit
+
+
+_FIRST = operator.itemgetter(0)
+
+
+#: A decision's parts but its id, day and recognitions: (outcome, obligations, reasons, missing,
+#: pack statuses, errors).
+_Merged = tuple[
+    Outcome,
+    tuple[Obligation, ...],
+    tuple[Reason, ...],
+    tuple[str, ...],
+    tuple[PackStatus, ...],
+    tuple[RuleError, ...],
+]
+
+
+def _combine(plan: _Plan, results: list[_PackResult]) -> _Merged:
+    """Combine the packs' results: the strictest outcome wins (docs/pack-language.md)."""
+    outcome = _PERMIT
+    obligations: list[Obligation] = []
+    seen: set[str] = set()
+    reasons: list[Reason] = []
+    missing: set[str] = set()
+    statuses = list(plan.statuses)
+    errors = list(plan.errors)
+    for (index, _cp, _unknown, _fast), res in zip(plan.run, results, strict=True):
+        statuses[index] = res.status
+        if res.errors:
+            errors += res.errors
+        if res.outcome is None:
+            continue
+        if _rank(res.outcome) > _rank(outcome):
+            outcome = res.outcome
+        reasons += res.reasons
+        for o in res.obligations:
+            if o.id not in seen:
+                seen.add(o.id)
+                obligations.append(o)
+        if res.outcome is _INDETERMINATE:
+            missing |= res.missing
+    if outcome is not _INDETERMINATE:
+        missing = set()  # each pack's own missing facts stay in its status
+    if outcome is _DENY:
+        obligations = []
+    elif outcome is _PERMIT and obligations:  # pragma: no cover - defensive
+        outcome = _PWO
+    return (
+        outcome,
+        tuple(obligations),
+        tuple(reasons),
+        tuple(sorted(missing)),
+        tuple(s for s in statuses if s is not None),
+        tuple(errors),
+    )
 
 
 class Engine:
     """Compiled packs: call :meth:`decide` for each transfer."""
 
-    __slots__ = ("_boundaries", "_packs", "_plans", "_scope_getters", "packs")
+    __slots__ = ("_boundaries", "_merged", "_packs", "_stages", "packs")
 
     def __init__(self, packs: Sequence[Pack], *, _shortcuts: bool = True) -> None:
         ids = [p.meta.id for p in packs]
@@ -1321,71 +1904,55 @@ class Engine:
             )
         self.packs: tuple[Pack, ...] = tuple(packs)
         self._packs = tuple(_CPack(p, shortcuts=_shortcuts) for p in packs)
-        # Which packs apply depends only on the facts their scopes read (and the day): memoise it.
-        self._plans: dict[tuple[Any, ...], _Plan] = {}
-        facts: set[str] = set()
-        for cp in self._packs:
-            facts |= cp.scope_facts
-        self._scope_getters: tuple[Callable[[_View], Any], ...] | None = None
+        # Which packs apply: per window interval and exporter country, then per pack's scope.
+        self._stages: dict[tuple[int, Any], _Stage] | None = {} if _shortcuts else None
+        # Decisions whose packs were all served from their memos: memoised on those results.
+        self._merged: dict[tuple[Any, ...], _Merged] = {}
         bounds: set[dt.date] = set()
         for p in self.packs:
             bounds.add(p.meta.effective_from)
             if p.meta.sunset is not None and p.meta.sunset < dt.date.max:
                 bounds.add(p.meta.sunset + dt.timedelta(days=1))
         self._boundaries = sorted(bounds)
-        if _shortcuts and CERTS not in facts and "date" not in facts:
-            self._scope_getters = tuple(
-                _set_getter(f) if _is_set(f) else _scalar_getter(f) for f in sorted(facts)
-            )
 
     def _plan(self, view: _View) -> _Plan:
-        getters = self._scope_getters
-        if getters is None:
-            return _Plan(self._packs, view)
+        stages = self._stages
+        if stages is None:
+            return _Plan((i, cp, _plan_pack(cp, view)) for i, cp in enumerate(self._packs))
         # Windows only change at their boundaries: key on the interval the day falls in.
-        key = (bisect.bisect_right(self._boundaries, view.on), *[g(view) for g in getters])
-        plan = self._plans.get(key)
-        if plan is None:
-            plan = _Plan(self._packs, view)
-            if len(self._plans) >= _MEMO_LIMIT:
-                self._plans.clear()
-            self._plans[key] = plan
-        return plan
+        key = (bisect.bisect_right(self._boundaries, view.on), view.t.exporter.country)
+        stage = stages.get(key)
+        if stage is None:
+            stage = _Stage(self._packs, view)
+            if len(stages) >= _MEMO_LIMIT:
+                stages.clear()
+            stages[key] = stage
+        return stage.plan(tuple([_memo_step(cp, view) for _i, cp in stage.todo]))
 
     def decide(self, transfer: Transfer, *, as_of: dt.date | None = None) -> Decision:
         """Decide ``transfer`` on ``as_of`` (default: the transfer's date, else today)."""
         on = as_of or transfer.date or dt.date.today()
         view = _View(transfer, on)
         plan = self._plan(view)
-        outcome = _PERMIT
-        obligations: list[Obligation] = []
-        seen: set[str] = set()
-        reasons: list[Reason] = []
-        missing: set[str] = set()
-        statuses = list(plan.statuses)
-        errors = list(plan.errors)
-        for index, cp, scope_unknown in plan.run:
-            res = _run_pack(cp, view, scope_unknown)
-            statuses[index] = res.status
-            if res.errors:
-                errors += res.errors
-            if res.outcome is None:
-                continue
-            if _rank(res.outcome) > _rank(outcome):
-                outcome = res.outcome
-            reasons += res.reasons
-            for o in res.obligations:
-                if o.id not in seen:
-                    seen.add(o.id)
-                    obligations.append(o)
-            if res.outcome is _INDETERMINATE:
-                missing |= res.missing
-        if outcome is not _INDETERMINATE:
-            missing = set()  # each pack's own missing facts stay in its status
-        if outcome is _DENY:
-            obligations = []
-        elif outcome is _PERMIT and obligations:  # pragma: no cover - defensive
-            outcome = _PWO
+        results: list[_PackResult] = []
+        served = True  # every pack's result came from a memo (so the merge can, too)
+        for _index, cp, scope_unknown, fast in plan.run:
+            res = _fast_pack(cp, view) if fast else None
+            if res is None:
+                served = False
+                res = _run_pack(cp, view, scope_unknown)
+            results.append(res)
+        if served:
+            key = (plan, *results)
+            merged = self._merged.get(key)
+            if merged is None:
+                merged = _combine(plan, results)
+                if len(self._merged) >= _MEMO_LIMIT:
+                    self._merged.clear()
+                self._merged[key] = merged
+        else:
+            merged = _combine(plan, results)
+        outcome, obligations, reasons, missing, statuses, errors = merged
         recognitions: tuple[Recognition, ...] = ()
         if view.cert_refs:
             assessed = view.certs()
@@ -1402,16 +1969,8 @@ class Engine:
                     for r in assessed[2]
                     if r.satisfied in view.cert_refs
                 )
-        return Decision(
-            transfer_id=transfer.id,
-            as_of=on,
-            outcome=outcome,
-            obligations=tuple(obligations),
-            reasons=tuple(reasons),
-            missing=tuple(sorted(missing)),
-            packs=tuple(s for s in statuses if s is not None),
-            recognitions=recognitions,
-            errors=tuple(errors),
+        return _decision(
+            transfer.id, on, outcome, obligations, reasons, missing, statuses, recognitions, errors
         )
 
 

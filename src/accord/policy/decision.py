@@ -282,3 +282,50 @@ class Decision:
     def rules(self) -> tuple[str, ...]:
         """``pack/rule`` ids of the rules that decided (reasons with a rule)."""
         return tuple(f"{r.pack}/{r.rule}" for r in self.reasons if r.rule is not None)
+
+
+_DECISION_FIELDS = (
+    "transfer_id",
+    "as_of",
+    "outcome",
+    "obligations",
+    "reasons",
+    "missing",
+    "packs",
+    "recognitions",
+    "errors",
+)
+_SETTERS = tuple(Decision.__dict__[name].__set__ for name in _DECISION_FIELDS)
+
+
+def _decision(
+    transfer_id: str,
+    as_of: date,
+    outcome: Outcome,
+    obligations: tuple[Obligation, ...],
+    reasons: tuple[Reason, ...],
+    missing: tuple[str, ...],
+    packs: tuple[PackStatus, ...],
+    recognitions: tuple[Recognition, ...],
+    errors: tuple[RuleError, ...],
+) -> Decision:
+    """``Decision(...)`` with every field given, for the engine's hot path.
+
+    The frozen dataclass's ``__init__`` sets each field through ``object.__setattr__``; this sets
+    the slots directly (same object, equal to one built by ``__init__``: a test checks it).
+    """
+    s0, s1, s2, s3, s4, s5, s6, s7, s8 = _SETTERS
+    d = _new(Decision)
+    s0(d, transfer_id)
+    s1(d, as_of)
+    s2(d, outcome)
+    s3(d, obligations)
+    s4(d, reasons)
+    s5(d, missing)
+    s6(d, packs)
+    s7(d, recognitions)
+    s8(d, errors)
+    return d
+
+
+_new = object.__new__

@@ -1,9 +1,12 @@
 """The transfer document: a proposed cross-border transfer, as frozen pydantic models.
 
 Absent optional facts are ``None``, meaning *unknown*, never false: a rule that needs one makes the
-outcome ``indeterminate``. Documents are read from YAML or JSON (one document, a list of documents,
-or a YAML multi-document stream); every problem is reported as a located
-:class:`~accord.errors.Diagnostic` (file:line:column, field path, expected, found, hint).
+outcome ``indeterminate``. The one exception is ``exemptions_claimed``: the exporter claims what it
+relies on, so an absent list means that nothing is claimed (``()``), not that the claim is unknown.
+
+Documents are read from YAML or JSON (one document, a list of documents, or a YAML multi-document
+stream); every problem is reported as a located :class:`~accord.errors.Diagnostic`
+(file:line:column, field path, expected, found, hint).
 
 :data:`FACTS` lists the fact paths a rule pack may name, with their types and vocabularies; the
 validator and the compiler both read it.
@@ -19,7 +22,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from accord.errors import Diagnostic, TransferError
 from accord.policy import _vocab
@@ -109,10 +112,30 @@ class Importer(Party):
     """The recipient abroad."""
 
     covered_person: bool | None = Field(default=None, description="28 CFR 202.211 covered person.")
+    adversary_controlled: bool | None = Field(
+        default=None,
+        description=(
+            "Controlled by a foreign adversary under PADFA (15 U.S.C. 9901(c)(2)): based in China,"
+            " Iran, North Korea or Russia, at least 20 percent owned by persons based there, or"
+            " subject to their direction or control. Absent = unknown."
+        ),
+    )
     subject_to: tuple[str, ...] | None = Field(
         default=None, description="Laws the importer is subject to (e.g. PIPEDA)."
     )
     certifications: tuple[Certification, ...] | None = None
+
+
+def _none_claimed(value: Any) -> Any:
+    """``exemptions_claimed: null`` (accepted for older documents) claims nothing, like absence."""
+    return () if value is None else value
+
+
+#: Claims the exporter makes: absent or ``null`` means none is claimed (never *unknown*).
+_Claims = Annotated[
+    tuple[str, ...],
+    BeforeValidator(_none_claimed, json_schema_input_type=tuple[str, ...] | None),
+]
 
 
 class DataDescription(BaseModel):
@@ -156,7 +179,13 @@ class Transfer(BaseModel):
     initial_collection: bool | None = Field(
         default=None, description="Data collected directly into the importer's database."
     )
-    exemptions_claimed: tuple[str, ...] | None = None
+    exemptions_claimed: _Claims = Field(
+        default=(),
+        description=(
+            "Exemptions the exporter relies on (vocabulary ids). Absent or null = none claimed,"
+            " not unknown: a claim is the exporter's to make."
+        ),
+    )
 
     @classmethod
     def from_mapping(cls, data: Any, *, source: str | None = None) -> Transfer:
@@ -510,6 +539,11 @@ def _specs() -> dict[str, FactSpec]:
         ]
     specs += [
         FactSpec("importer.covered_person", "bool"),
+        FactSpec(
+            "importer.adversary_controlled",
+            "bool",
+            description="controlled by a foreign adversary (PADFA, 15 U.S.C. 9901(c)(2))",
+        ),
         FactSpec("importer.subject_to", "set"),
         FactSpec(
             "importer.certifications",
@@ -528,7 +562,12 @@ def _specs() -> dict[str, FactSpec]:
         FactSpec("safeguards", "set", "safeguard"),
         FactSpec("occasional", "bool"),
         FactSpec("initial_collection", "bool"),
-        FactSpec("exemptions_claimed", "set", "exemption"),
+        FactSpec(
+            "exemptions_claimed",
+            "set",
+            "exemption",
+            "exemptions the exporter relies on; absent = none claimed (never unknown)",
+        ),
         FactSpec("intra_group", "bool", description="exporter.group equals importer.group"),
     ]
     return {s.path: s for s in specs}

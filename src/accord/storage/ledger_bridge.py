@@ -109,14 +109,28 @@ class LedgerBridge:
             "verifier_key": self.verifier_key(),
         }
 
-    def receipt(self, leaf_index: int) -> dict[str, Any]:
-        """Entry, leaf hash, inclusion proof and a signed checkpoint that includes the leaf."""
-        signed = self.latest()
-        if signed.checkpoint.size <= leaf_index:
-            signed = self.sign()
+    def receipt(
+        self,
+        leaf_index: int,
+        *,
+        checkpoint: SignedCheckpoint | None = None,
+        entry: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Entry, leaf hash, inclusion proof and a signed checkpoint that includes the leaf.
+
+        A writer that just signed ``checkpoint`` and holds the ``entry`` passes them, so only the
+        proof is read; otherwise both come from the database."""
+        signed = checkpoint
+        if signed is None or signed.checkpoint.size <= leaf_index:
+            signed = self.latest()
+            if signed.checkpoint.size <= leaf_index:
+                signed = self.sign()
         size = signed.checkpoint.size
         proof = self.reader.inclusion_proof(leaf_index, size)
-        entry = Entry.from_bytes(self.reader.entry(leaf_index)).to_dict()
+        if entry is not None:
+            entry = Entry.from_mapping(entry).to_dict()
+        else:
+            entry = Entry.from_bytes(self.reader.entry(leaf_index)).to_dict()
         return {
             "leaf_index": leaf_index,
             "leaf_hash": _b64(proof.leaf_hash),

@@ -7,6 +7,9 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from accord.errors import Diagnostic, StorageError
 
 SCRIPT_LOCATION = "accord.storage:migrations"
 
@@ -31,7 +34,20 @@ def current(engine: Engine) -> str | None:
 def upgrade(engine: Engine, revision: str = "head") -> str | None:
     """Bring the database to ``revision`` (default the newest) in one transaction; return it."""
     config = _config()
-    with engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.upgrade(config, revision)
-    return current(engine)
+    try:
+        with engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, revision)
+        return current(engine)
+    except SQLAlchemyError as exc:
+        raise StorageError(
+            "cannot migrate the database",
+            [
+                Diagnostic(
+                    str(exc.__class__.__name__) + ": " + str(exc).splitlines()[0],
+                    path="database_url",
+                    found=engine.url.render_as_string(),
+                    hint="check --db / ACCORD_DATABASE_URL and that the server is running",
+                )
+            ],
+        ) from exc

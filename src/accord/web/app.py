@@ -136,7 +136,7 @@ def create_app(settings: Settings | None = None, *, service: Service | None = No
     async def metrics_endpoint(svc: Service = Depends(get_service)) -> PlainTextResponse:
         size = await run_in_threadpool(svc.ledger.size)
         return PlainTextResponse(
-            metrics.render({"accord_log_size": float(size)}),
+            metrics.render({"accord_log_size": float(size)}, dict(svc.recorded)),
             media_type="text/plain; version=0.0.4; charset=utf-8",
         )
 

@@ -26,7 +26,6 @@ class Metrics:
         self._lock = threading.Lock()
         self.requests: dict[tuple[str, str, str], int] = defaultdict(int)
         self.seconds: dict[tuple[str, str], float] = defaultdict(float)
-        self.decisions: dict[str, int] = defaultdict(int)
         self.started = time.time()
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
@@ -35,12 +34,9 @@ class Metrics:
             self.requests[(method, route, str(status))] += 1
             self.seconds[(method, route)] += seconds
 
-    def decision(self, outcome: str) -> None:
-        """Count one recorded decision."""
-        with self._lock:
-            self.decisions[outcome] += 1
-
-    def render(self, extra: dict[str, float] | None = None) -> str:
+    def render(
+        self, extra: dict[str, float] | None = None, decisions: dict[str, int] | None = None
+    ) -> str:
         """The exposition text."""
         lines = [
             "# HELP accord_http_requests_total HTTP requests by method, route and status.",
@@ -65,7 +61,7 @@ class Metrics:
                 "# HELP accord_decisions_total Decisions recorded by this process, by outcome.",
                 "# TYPE accord_decisions_total counter",
             ]
-            for outcome, n in sorted(self.decisions.items()):
+            for outcome, n in sorted((decisions or {}).items()):
                 lines.append(f'accord_decisions_total{{outcome="{_escape(outcome)}"}} {n}')
         lines += [
             "# HELP accord_process_start_time_seconds Start time of the process.",

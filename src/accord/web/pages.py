@@ -278,6 +278,7 @@ SINGLE_FIELDS = (
     "importer.role",
     "importer.group",
     "importer.covered_person",
+    "importer.adversary_controlled",
     "data.government_related",
     "data.de_identified",
     "data.important_data",
@@ -299,6 +300,7 @@ _BOOL_FIELDS = frozenset(
         "exporter.ciio",
         "exporter.public_powers",
         "importer.covered_person",
+        "importer.adversary_controlled",
         "data.government_related",
         "data.de_identified",
         "data.important_data",
@@ -318,7 +320,6 @@ MORE_FIELDS = (
     "data.subject_countries",
     "initial_collection",
     "exemptions_claimed",
-    "exemptions_none",
 )
 #: Empty category rows the form offers below the filled ones.
 SPARE_ROWS = 2
@@ -386,7 +387,6 @@ def read_form(form: Any) -> FormState:
         state.values[name] = _get_one(form, name)
     for name in MULTI_FIELDS:
         state.values[name] = [v for v in _get_all(form, name) if v.strip()]
-    state.values["exemptions_none"] = _get_one(form, "exemptions_none") == "true"
     categories = _get_all(form, "category")
     counts = _get_all(form, "count")
     width = min(max(len(categories), len(counts)), MAX_ROWS)
@@ -437,8 +437,6 @@ def form_to_document(state: FormState) -> dict[str, Any]:
     for name in MULTI_FIELDS:
         if v.get(name):
             _put(doc, name, list(v[name]))
-    if v.get("exemptions_none") and not v.get("exemptions_claimed"):
-        doc["exemptions_claimed"] = []
     if not v.get("exporter.country"):
         state.add_error("exporter.country", "Choose the exporter's country.")
     if not v.get("importer.country"):
@@ -577,7 +575,8 @@ _FACT_LABELS = {
     "data.de_identified": "whether the data is de-identified",
     "data.subject_countries": "where the persons the data is about live",
     "data.categories": "the categories of data",
-    "exemptions_claimed": "the exemptions the exporter relies on (none is a valid answer)",
+    "exemptions_claimed": "the exemptions the exporter relies on",
+    "importer.adversary_controlled": "whether a foreign adversary controls the importer (PADFA)",
     "initial_collection": "whether the data is collected directly into the importer's database",
     "intra_group": "whether exporter and importer belong to the same group (exporter.group, "
     "importer.group)",

@@ -150,3 +150,12 @@ def test_demo_is_deterministic(tmp_path: Path) -> None:
     assert len({t["importer"]["country"] for t in one}) >= 5
     assert len({t["transaction"] for t in one}) >= 4
     assert all(t["importer"]["country"] != "DE" for t in one)
+
+
+def test_unreachable_database_is_an_error_not_a_traceback(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, _out, err = _run(capsys, "db", "upgrade", "--db", str(tmp_path / "no" / "dir" / "x.db"))
+    assert code == 1
+    assert "cannot migrate the database" in err
+    assert "Traceback" not in err

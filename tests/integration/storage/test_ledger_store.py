@@ -343,3 +343,75 @@ def test_acknowledged_appends_survive_sigkill(tmp_path: Path) -> None:
     for i, _h, data in log.entries():
         assert Entry.from_bytes(data).body == {"i": i}
     log.close()
+
+
+# -- the earlier row-per-entry layout -------------------------------------------------------------
+
+
+def _legacy_log(db_url: str, datas: list[bytes], root: bytes) -> sa.Engine:
+    """A log as the row-per-entry layout stored it: one row per entry and per interior node."""
+    legacy = sa.MetaData()
+    entries = sa.Table(
+        "ledger_entries",
+        legacy,
+        sa.Column("idx", sa.BigInteger(), primary_key=True, autoincrement=False),
+        sa.Column("leaf_hash", sa.LargeBinary(32), nullable=False),
+        sa.Column("hash_key", sa.BigInteger(), nullable=False),
+        sa.Column("entry", sa.LargeBinary(), nullable=False),
+    )
+    nodes = sa.Table(
+        "ledger_nodes",
+        legacy,
+        sa.Column("id", sa.BigInteger(), primary_key=True, autoincrement=False),
+        sa.Column("hash", sa.LargeBinary(32), nullable=False),
+    )
+    state = sa.Table(
+        "ledger_state",
+        legacy,
+        sa.Column("id", sa.Integer(), primary_key=True, autoincrement=False),
+        sa.Column("size", sa.BigInteger(), nullable=False),
+        sa.Column("root", sa.LargeBinary(32), nullable=False),
+    )
+    engine = open_engine(db_url)
+    legacy.create_all(engine)
+    frontier = merkle.Frontier()
+    node_rows = []
+    for data in datas:
+        for level, index, h in frontier.append(merkle.leaf_hash(data)):
+            node_rows.append({"id": (level << 48) | index, "hash": h})
+    with engine.begin() as conn:
+        conn.execute(
+            entries.insert(),
+            [
+                {"idx": i, "leaf_hash": merkle.leaf_hash(d), "hash_key": i, "entry": d}
+                for i, d in enumerate(datas)
+            ],
+        )
+        conn.execute(nodes.insert(), node_rows)
+        conn.execute(state.insert(), {"id": 1, "size": len(datas), "root": root})
+    return engine
+
+
+def test_a_log_in_the_earlier_layout_is_converted(db_url: str) -> None:
+    datas = [e.to_bytes() for e in _entries(0, 300)]
+    engine = _legacy_log(db_url, datas, merkle.root_hash(datas))
+    ledger = Ledger(engine, origin=ORIGIN)
+    assert ledger.head() == (300, merkle.root_hash(datas))
+    assert list(ledger.inclusion_proof(7).hashes) == merkle.inclusion_proof(datas, 7, 300)
+    assert ledger.entry(299) == datas[299]
+    ledger.verify()
+    assert "ledger_entries" not in sa.inspect(engine).get_table_names()
+    assert ledger.append(_entries(300, 3)) == [300, 301, 302]
+    ledger.verify()
+    engine.dispose()
+
+
+def test_a_damaged_log_in_the_earlier_layout_is_left_alone(db_url: str) -> None:
+    datas = [e.to_bytes() for e in _entries(0, 10)]
+    engine = _legacy_log(db_url, datas, bytes(32))
+    with pytest.raises(IntegrityError, match="not converted"):
+        Ledger(engine, origin=ORIGIN)
+    assert "ledger_entries" in sa.inspect(engine).get_table_names()
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT COUNT(*) FROM ledger_bundles")).scalar() == 0
+    engine.dispose()

@@ -195,7 +195,7 @@ def test_role_endpoint_matrix(client: Client, world: World, service: Any) -> Non
             "POST",
             "/api/v1/tokens",
             lambda: {"name": "x", "scopes": ["read"]},
-            {"public": 401, "auditor": 201, "member_a": 201, "revoked": 401},
+            {"public": 401, "auditor": 201, "member_a": 201, "reader": 403, "revoked": 401},
         ),
         ("GET", "/api/v1/me", None, {"public": 200, "auditor": 200, "revoked": 401}),
     ]

@@ -274,6 +274,8 @@ def test_stats_health_metrics(client: Client, world: World) -> None:
     assert 'accord_http_requests_total{method="POST",route="/api/v1/decisions",status="201"} 1' in (
         metrics.text
     )
+    assert f'accord_decisions_total{{outcome="{made["outcome"]}"}} 1' in metrics.text
+    assert "accord_log_size 1" in metrics.text
 
 
 def test_openapi_documents_problems(client: Client) -> None:

@@ -710,15 +710,16 @@ def test_form_never_invents_facts(rows: list[tuple[str, str]]) -> None:
         assert len(document["data"]["categories"]) == len(filled)
 
 
-def test_more_facts_reach_the_document_and_none_is_not_unknown() -> None:
+def test_more_facts_reach_the_document() -> None:
     form = {
         "mode": "form",
         "exporter.country": "US",
         "exporter.group": "acme",
         "importer.country": "DE",
+        "importer.adversary_controlled": "false",
         "data.government_related": "false",
         "data.subject_countries": ["US", "CA"],
-        "exemptions_none": "true",
+        "exemptions_claimed": ["dsp-travel"],
         "category": ["biometric"],
         "count": ["7"],
     }
@@ -726,15 +727,14 @@ def test_more_facts_reach_the_document_and_none_is_not_unknown() -> None:
     document = pages.form_to_document(state)
     assert not state.errors
     assert document["exporter"] == {"country": "US", "group": "acme"}
+    assert document["importer"] == {"country": "DE", "adversary_controlled": False}
     assert document["data"] == {
         "categories": ["biometric"],
         "subjects": {"biometric": 7},
         "government_related": False,
         "subject_countries": ["US", "CA"],
     }
-    assert document["exemptions_claimed"] == []
-    unknown = pages.form_to_document(pages.read_form({**form, "exemptions_none": ""}))
-    assert "exemptions_claimed" not in unknown
+    assert document["exemptions_claimed"] == ["dsp-travel"]
     bad = pages.read_form({**form, "data.de_identified": "maybe"})
     pages.form_to_document(bad)
     assert "data.de_identified" in bad.errors

@@ -52,6 +52,46 @@ def test_reads_yaml_and_keeps_unknown_facts_unknown(tmp_path: Path) -> None:
     assert t.importer.certifications[0].valid_until == date(2027, 9, 30)
 
 
+def test_absent_exemption_claims_mean_none_claimed(tmp_path: Path) -> None:
+    """An exporter claims what it relies on: no list (or null) is no claim, never unknown."""
+    absent = Transfer.from_file(_write(tmp_path, "t.yaml", GOOD))
+    assert absent.exemptions_claimed == ()
+    null = Transfer.from_text(GOOD + "exemptions_claimed: null\n")[0]
+    assert null.exemptions_claimed == ()
+    claimed = Transfer.from_text(GOOD + "exemptions_claimed: [dsp-travel]\n")[0]
+    assert claimed.exemptions_claimed == ("dsp-travel",)
+    # Other absent facts stay unknown, including the PADFA control test.
+    assert absent.importer.adversary_controlled is None
+    assert absent.mechanisms is None
+    assert "none claimed" in FACTS["exemptions_claimed"].description
+    schema = transfer_schema()["properties"]["exemptions_claimed"]
+    assert schema["default"] == []
+
+
+def test_exemption_claims_are_still_checked(tmp_path: Path) -> None:
+    diags = _diags(tmp_path, GOOD + "exemptions_claimed: dsp-travel\n")
+    assert [d[2] for d in diags] == ["exemptions_claimed"]
+    assert "a list" in diags[0][3]
+    ((_line, _column, path, rendered),) = _diags(
+        tmp_path, GOOD + "exemptions_claimed: [dsp-travl]\n"
+    )
+    assert path == "exemptions_claimed[0]"
+    assert "did you mean 'dsp-travel'" in rendered
+
+
+def test_adversary_control_is_a_yes_no_fact(tmp_path: Path) -> None:
+    text = GOOD.replace(
+        "importer:\n  country: NO\n", "importer:\n  country: NO\n  adversary_controlled: true\n"
+    )
+    assert Transfer.from_text(text)[0].importer.adversary_controlled is True
+    spec = fact_spec("importer.adversary_controlled")
+    assert spec is not None
+    assert spec.type == "bool"
+    ((_line, _column, path, rendered),) = _diags(tmp_path, text.replace(": true", ": perhaps"))
+    assert path == "importer.adversary_controlled"
+    assert "true or false" in rendered
+
+
 def test_reads_json_lists_and_yaml_streams(tmp_path: Path) -> None:
     one = Transfer.from_file(_write(tmp_path, "t.yaml", GOOD))
     data = json.loads(one.model_dump_json())

@@ -58,6 +58,7 @@ def test_countries_are_the_full_iso_3166_1_alpha_2_list() -> None:
         ("keys-held-at-origin", "encryption"),
         ("sub-processor", "processor"),
         ("clinical-research", "research"),
+        ("intelligence-demand", "surveillance"),
     ],
 )
 def test_hierarchy(term: str, ancestor: str) -> None:
@@ -76,6 +77,9 @@ def test_hierarchy(term: str, ancestor: str) -> None:
         ("other-omic", "genetic-data"),
         ("scc-2010", "appropriate-safeguards"),  # invalid since 27 Dec 2022: not an Art 46 tool
         ("privacy-shield", "adequacy"),  # invalidated by Schrems II
+        ("surveillance", "intelligence-demand"),
+        ("coercive-use", "surveillance"),
+        ("discriminatory-use", "coercive-use"),
     ],
 )
 def test_hierarchy_negatives(term: str, other: str) -> None:
@@ -138,6 +142,15 @@ def test_dpv_mapping() -> None:
     assert VOCAB.dpv("biometric") == "https://w3id.org/dpv/pd#Biometric"
     assert VOCAB.dpv("cisa-security-requirements") is None
     assert VOCAB.dpv("no-such-term") is None
+
+
+def test_prohibitable_purposes_are_declared_without_a_forced_dpv_mapping() -> None:
+    """Coercive, discriminatory and surveillance uses are purposes a pack can forbid; DPV 2.2 has
+    no purpose concept with their meaning, so none is recorded."""
+    for term in ("coercive-use", "discriminatory-use", "surveillance", "intelligence-demand"):
+        assert VOCAB.known("purpose", term), term
+        assert VOCAB.dpv(term) is None, term
+        assert VOCAB.describe("purpose", term).description, term
 
 
 def test_every_dpv_mapping_is_a_known_namespace() -> None:

@@ -6,7 +6,7 @@ import dataclasses
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.concurrency import run_in_threadpool
 
 from accord.errors import InputError
@@ -38,7 +38,6 @@ def _prefixed(exc: InputError, prefix: str) -> InputError:
 )
 async def create_decision(
     body: DecisionRequest,
-    request: Request,
     principal: Principal = Depends(current_principal),
     service: Service = Depends(get_service),
 ) -> dict[str, Any]:
@@ -49,7 +48,6 @@ async def create_decision(
         made = await run_in_threadpool(service.decide, principal, body.transfer, as_of=body.as_of)
     except InputError as exc:
         raise _prefixed(exc, "body.transfer") from None
-    request.app.state.metrics.decision(str(made["outcome"]))
     return made
 
 
