@@ -1021,21 +1021,23 @@ def _plain_attr(path: str) -> bool:
 
 class _Cands:
     """One set of candidate rules of a pack (interned per index key), and the pack's results
-    memoised on the values those rules take.
+    memoised on what those rules say about a transfer.
 
-    When every candidate rule is decided (true or false) and none fails, the pack's result is a
-    function of those values alone: the rules the decision procedure reads are a subset of them,
-    the scope holds, and no fact is missing. The first transfer with a given tuple of values is
-    decided by the full procedure (:func:`_run_pack`); later ones reuse its result.
+    A pack's result is a function of its candidate rules' values (true, false or unknown), of the
+    facts each unknown rule leaves unknown, and of its scope's unknown facts: the decision
+    procedure reads nothing else (unless a rule fails, which is never memoised). The first
+    transfer with a given key is decided by the full procedure (:func:`_run_pack`); later ones
+    reuse its result.
     """
 
-    __slots__ = ("buckets", "fns", "memo", "values")
+    __slots__ = ("buckets", "fns", "memo", "rules", "values")
 
     def __init__(self, buckets: _Buckets) -> None:
         self.buckets = buckets
-        self.fns: tuple[Ev, ...] = tuple(r.fast for b in buckets for r in b)
+        self.rules: tuple[_CRule, ...] = tuple(r for b in buckets for r in b)
+        self.fns: tuple[Ev, ...] = tuple(r.fast for r in self.rules)
         self.values = _values_of(self.fns)
-        self.memo: dict[tuple[Tri, ...], _PackResult] = {}
+        self.memo: dict[tuple[Any, ...], _PackResult | _Open] = {}
 
 
 def _values_of(fns: tuple[Ev, ...]) -> Callable[[_View], tuple[Tri, ...]]:
@@ -1251,6 +1253,7 @@ def _is_set(path: str) -> bool:
 
 class _CPack:
     __slots__ = (
+        "certs",
         "default_reason",
         "fast",
         "gate",
@@ -1329,15 +1332,16 @@ class _CPack:
             r.exempted_by = tuple(exempted.get(id(r), ()))
         self.rules = tuple(rules)
         self.index = _Index(rules, groups, max_levels=4 if shortcuts else 0)
-        # Results memoised on rule values (see _Cands): not for packs whose rules read the
-        # certifications (the decision lists the recognitions the rules it evaluated relied on)
-        # or fail to compile.
+        # Results memoised on rule values (see _Cands): not for packs with a rule that fails to
+        # compile, nor for packs whose rules read the certifications when the importer lists
+        # some (the decision names the recognitions that the rules it evaluated relied on).
         rule_facts: set[str] = set()
         for source in pack.rules:
             for c in (source.when, source.unless):
                 if c is not None:
                     rule_facts |= _facts_of(c, thresholds, frozenset())
-        self.fast = shortcuts and CERTS not in rule_facts and all(r.error is None for r in rules)
+        self.certs = CERTS in rule_facts
+        self.fast = shortcuts and all(r.error is None for r in rules)
         cit = pack.meta.default_citation
         default = pack.meta.default
         text = f"{pack.meta.id}: no rule decided; the pack's default is {default}"
@@ -1612,24 +1616,59 @@ def _gate(node: CNode, groups: dict[str, frozenset[str]]) -> frozenset[Any] | No
     return None
 
 
-def _fast_pack(cp: _CPack, view: _View) -> _PackResult | None:
-    """The pack's result (its scope holds) from the memo of its candidate rules' values, or
-    ``None`` when a rule is undecided or fails (the caller then runs :func:`_run_pack`)."""
+def _fast_pack(cp: _CPack, view: _View, scope_unknown: frozenset[str]) -> _PackResult | None:
+    """The pack's result from the memo of its candidate rules' values, or ``None`` when a rule
+    fails or the pack cannot be served here (the caller then runs :func:`_run_pack`).
+
+    The memo is keyed on the candidate rules' values and the scope's unknown facts; when those
+    values leave rules open (the pack is indeterminate on them), on the facts the open rules leave
+    unknown as well (see :class:`_Open`).
+    """
+    if cp.certs and view.t.importer.certifications is not None:
+        return None  # the decision lists the recognitions that the evaluated rules relied on
     cands = cp.index.cands(view)
     try:
         values = cands.values(view)
     except Exception:  # recorded by the full procedure
         return None
-    if None in values:
-        return None
     memo = cands.memo
-    hit = memo.get(values)
+    key = (values, scope_unknown)
+    hit = memo.get(key)
     if hit is None:
-        hit = cp.intern(_run_pack(cp, view, _NO_FACTS))
+        opened: list[_CRule] = []
+        res = cp.intern(_run_pack(cp, view, scope_unknown, opened))
         if len(memo) >= _MEMO_LIMIT:
             memo.clear()
-        memo[values] = hit
-    return hit
+        if not opened:
+            memo[key] = res
+            return res
+        hit = memo[key] = _Open(tuple(opened))
+        hit.results[hit.key(view)] = res
+        return res
+    if not isinstance(hit, _Open):
+        return hit
+    facts = hit.key(view)
+    found = hit.results.get(facts)
+    if found is None:
+        found = cp.intern(_run_pack(cp, view, scope_unknown))
+        if len(hit.results) >= _MEMO_LIMIT:
+            hit.results.clear()
+        hit.results[facts] = found
+    return found
+
+
+class _Open:
+    """A memo entry for rule values that leave rules open: the result also depends on the facts
+    those rules leave unknown (the missing facts), so it is memoised on them too."""
+
+    __slots__ = ("results", "rules")
+
+    def __init__(self, rules: tuple[_CRule, ...]) -> None:
+        self.rules = rules
+        self.results: dict[tuple[frozenset[str], ...], _PackResult] = {}
+
+    def key(self, view: _View) -> tuple[frozenset[str], ...]:
+        return tuple([r.unknowns(view) for r in self.rules])
 
 
 _NO_FACTS: frozenset[str] = frozenset()
@@ -1650,10 +1689,18 @@ def _scope_step(cp: _CPack, view: _View) -> _PackResult | frozenset[str]:
     return frozenset()
 
 
-def _run_pack(cp: _CPack, view: _View, scope_unknown: frozenset[str]) -> _PackResult:
-    """Apply the pack's rules (its scope holds, or is unknown: ``scope_unknown`` non-empty)."""
+def _run_pack(
+    cp: _CPack,
+    view: _View,
+    scope_unknown: frozenset[str],
+    opened: list[_CRule] | None = None,
+) -> _PackResult:
+    """Apply the pack's rules (its scope holds, or is unknown: ``scope_unknown`` non-empty).
+
+    ``opened`` receives the rules whose unknown facts became missing facts (see
+    :func:`_apply_rules`)."""
     errors: list[RuleError] = []
-    outcome, obligations, reasons, missing = _apply_rules(cp, view, errors)
+    outcome, obligations, reasons, missing = _apply_rules(cp, view, errors, opened)
     if scope_unknown:
         # The pack may or may not apply. If applying it changes nothing (a plain permit), the
         # unknown scope does not matter; otherwise the pack cannot be decided.
@@ -1710,8 +1757,12 @@ _POS = operator.attrgetter("pos")
 
 
 def _apply_rules(
-    cp: _CPack, view: _View, errors: list[RuleError]
+    cp: _CPack, view: _View, errors: list[RuleError], opened: list[_CRule] | None = None
 ) -> tuple[Outcome, list[Obligation], list[Reason], set[str]]:
+    """The pack's outcome, obligations, reasons and missing facts from its rules.
+
+    ``opened``, when given, receives the rules (in order) whose unknown facts make up the missing
+    facts: which rules those are follows from the rules' values alone."""
     ex_rules, pro_rules, per_rules, obl_rules = cp.index.candidates(view)
     # 1. exemptions that hold switch off the rules they name
     exemptions: dict[_CRule, Tri] = {e: e.check(view, errors) for e in ex_rules} if ex_rules else {}
@@ -1760,6 +1811,9 @@ def _apply_rules(
             for e in undecided_by.get(r, ()):
                 missing |= e.unknowns(view)
             reasons.append(r.reason_undecided)
+            if opened is not None:
+                opened.append(r)
+                opened += undecided_by.get(r, ())
         return _INDETERMINATE, obligations, reasons, missing
     if not permits and default is _DEFAULT_DENY:
         return _DENY, [], reasons, set()
@@ -1785,7 +1839,7 @@ class _Plan:
                 self.errors += step.errors
             else:
                 self.statuses.append(None)  # filled in by the decision
-                self.run.append((index, cp, step, cp.fast and not step))
+                self.run.append((index, cp, step, cp.fast))
 
 
 class _Stage:
@@ -1937,7 +1991,7 @@ class Engine:
         results: list[_PackResult] = []
         served = True  # every pack's result came from a memo (so the merge can, too)
         for _index, cp, scope_unknown, fast in plan.run:
-            res = _fast_pack(cp, view) if fast else None
+            res = _fast_pack(cp, view, scope_unknown) if fast else None
             if res is None:
                 served = False
                 res = _run_pack(cp, view, scope_unknown)

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from accord.errors import Diagnostic, NotFoundError, StorageError
+from accord.ledger.bundle import make_bundle
 from accord.ledger.checkpoint import Signer
 from accord.ledger.entries import Entry
 from accord.ledger.store import Ledger, SignedCheckpoint
@@ -128,16 +129,14 @@ class LedgerBridge:
         size = signed.checkpoint.size
         proof = self.reader.inclusion_proof(leaf_index, size)
         if entry is not None:
-            entry = Entry.from_mapping(entry).to_dict()
+            encoded = Entry.from_mapping(entry)
         else:
-            entry = Entry.from_bytes(self.reader.entry(leaf_index)).to_dict()
+            encoded = Entry.from_bytes(self.reader.entry(leaf_index))
+        # The receipt IS a proof bundle (``accord.bundle/1``): `accord log verify-bundle` takes
+        # it as it is; ``entry_json`` repeats the entry as an object for readers.
         return {
-            "leaf_index": leaf_index,
-            "leaf_hash": _b64(proof.leaf_hash),
-            "log_size": size,
-            "hashes": [_b64(h) for h in proof.hashes],
-            "checkpoint": signed.note,
-            "entry": entry,
+            **make_bundle(encoded.to_bytes(), proof, signed.note),
+            "entry_json": encoded.to_dict(),
         }
 
     def inclusion(self, index: int, size: int | None) -> dict[str, Any]:

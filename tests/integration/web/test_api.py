@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import base64
 import copy
+import json
+from pathlib import Path
 from typing import Any
 
+from accord.cli import main as cli_main
 from accord.ledger import merkle
+from accord.ledger.bundle import verify_bundle
 from accord.ledger.checkpoint import Checkpoint, Verifier
 from accord.ledger.entries import Entry
 from conftest import TRANSFER, Client, World
@@ -52,7 +56,7 @@ def _verify_receipt(receipt: dict[str, Any], verifier_key: str) -> None:
     """Check a receipt with nothing but the verifier key: signature, inclusion, entry bytes."""
     verifier = Verifier.from_text(verifier_key)
     checkpoint = Checkpoint.from_note(receipt["checkpoint"], [verifier])
-    entry = Entry.from_mapping(receipt["entry"])
+    entry = Entry.from_mapping(receipt["entry_json"])
     leaf = merkle.leaf_hash(entry.to_bytes())
     assert base64.b64decode(receipt["leaf_hash"]) == leaf
     assert checkpoint.size == receipt["log_size"]
@@ -72,8 +76,8 @@ def test_decision_is_recorded_with_a_verifiable_receipt(client: Client, world: W
     key = client.get("/api/v1/log/checkpoint").json()["verifier_key"]
     for made in (first, second):
         _verify_receipt(made["receipt"], key)
-        assert made["receipt"]["entry"]["body"]["decision"] == made["id"]
-        assert made["receipt"]["entry"]["body"]["digest"] == made["digest"]
+        assert made["receipt"]["entry_json"]["body"]["decision"] == made["id"]
+        assert made["receipt"]["entry_json"]["body"]["digest"] == made["digest"]
         assert made["outcome"] == made["decision"]["outcome"]
     # Reading a decision later gives a receipt against the newest checkpoint.
     again = client.get(f"/api/v1/decisions/{first['id']}", headers=world["member_a"].headers)
@@ -82,11 +86,31 @@ def test_decision_is_recorded_with_a_verifiable_receipt(client: Client, world: W
     assert again.json()["receipt"]["log_size"] >= 2
 
 
+def test_receipt_is_a_bundle_the_cli_verifies_offline(
+    client: Client, world: World, tmp_path: Path
+) -> None:
+    made = _decide(client, world["member_a"])
+    key = client.get("/api/v1/log/checkpoint").json()["verifier_key"]
+    receipt_file = tmp_path / "receipt.json"
+    receipt_file.write_text(json.dumps(made["receipt"]), encoding="utf-8")
+    assert cli_main(["log", "verify-bundle", str(receipt_file), "--key", key]) == 0
+    bundle = client.get(f"/api/v1/log/bundle/{made['leaf_index']}").json()
+    verified = verify_bundle(bundle, Verifier.from_text(key))
+    assert verified.leaf_index == made["leaf_index"]
+    # A changed entry byte no longer verifies.
+    entry = bytearray(base64.b64decode(bundle["entry"]))
+    entry[-2] ^= 0x01
+    receipt_file.write_text(
+        json.dumps({**bundle, "entry": base64.b64encode(bytes(entry)).decode()}), encoding="utf-8"
+    )
+    assert cli_main(["log", "verify-bundle", str(receipt_file), "--key", key]) == 5
+
+
 def test_decision_entry_holds_no_transfer_details(client: Client, world: World) -> None:
     made = _decide(client, world["member_a"])
-    body = made["receipt"]["entry"]["body"]
+    body = made["receipt"]["entry_json"]["body"]
     assert set(body) == {"decision", "digest", "outcome", "as_of", "packs"}
-    text = str(made["receipt"]["entry"])
+    text = str(made["receipt"]["entry_json"])
     assert "Exporter" not in text
     assert "Importer" not in text
 

@@ -27,14 +27,19 @@ class DecisionRequest(_Strict):
 
 
 class Receipt(BaseModel):
-    """Proof that a decision is in the log: entry, inclusion proof and a signed checkpoint."""
+    """Proof that a decision is in the log: entry, inclusion proof and a signed checkpoint.
 
+    The receipt is an ``accord.bundle/1`` proof bundle: save it to a file and check it offline with
+    ``accord log verify-bundle FILE --key VERIFIER``."""
+
+    format: str = Field(description='always "accord.bundle/1"')
     leaf_index: int
     leaf_hash: str = Field(description="base64 of SHA-256(0x00 ‖ entry)")
     log_size: int
     hashes: list[str] = Field(description="the inclusion proof, base64 hashes")
     checkpoint: str = Field(description="a C2SP signed note whose tree includes the leaf")
-    entry: dict[str, Any] = Field(description="the log entry (canonical JSON as an object)")
+    entry: str = Field(description="base64 of the entry's canonical (RFC 8785) JSON bytes")
+    entry_json: dict[str, Any] = Field(description="the same entry, as a JSON object")
 
 
 class DecisionSummary(BaseModel):
