@@ -19,6 +19,7 @@ checks that the indexes and memos never change a decision (``Engine(packs, _shor
 from __future__ import annotations
 
 import bisect
+import contextlib
 import datetime as dt
 import importlib
 import operator
@@ -697,6 +698,7 @@ class _CRule:
         "unless",
         "when",
         "windowed",
+        "written",
     )
 
     def __init__(
@@ -726,6 +728,7 @@ class _CRule:
         # set by the pack (with the shortcuts): the facts the rule reads, in one C call
         self.facts_key: Callable[[Transfer], Any] | None = None
         self.unknowns_memo: dict[Any, frozenset[str]] = {}
+        self.written: _Written | None = None  # the condition as an expression (with shortcuts)
         self.reason_deny = self._reason(Effect.DENY)
         self.reason_permit = self._reason(Effect.PERMIT)
         self.reason_obligation = self._reason(Effect.OBLIGATION)
@@ -819,7 +822,7 @@ def _never(_v: _View) -> Tri:
 
 class _Writer:
     """Writes a compiled condition out as one Python expression over the view ``v`` (and its
-    transfer ``t``), for :func:`_generated_holds`.
+    transfer ``t``), for :func:`_written`.
 
     The expression follows the closures exactly: Kleene logic over ``True``/``False``/``None``,
     the parts in the same (cheapest first) order, ``and`` stopping at the first false part and
@@ -829,22 +832,26 @@ class _Writer:
     """
 
     def __init__(
-        self, groups: dict[str, frozenset[str]], shared: dict[object, Ev] | None = None
+        self,
+        groups: dict[str, frozenset[str]],
+        shared: dict[object, Ev] | None = None,
+        prefix: str = "",
     ) -> None:
         self.groups = groups
         self.namespace: dict[str, Any] = {}
         self.count = 0
+        self.prefix = prefix  # keeps names apart when several rules share one function
         # generated functions of the parts shared between rules, by their remembering key
         self.shared: dict[object, Ev] = {} if shared is None else shared
 
     def const(self, value: Any) -> str:
-        name = f"_k{len(self.namespace)}"
+        name = f"_{self.prefix}k{len(self.namespace)}"
         self.namespace[name] = value
         return name
 
     def var(self) -> str:
         self.count += 1
-        return f"_v{self.count}"
+        return f"_{self.prefix}v{self.count}"
 
     def call(self, node: CNode) -> str:
         return f"{self.const(node.ev)}(v)"
@@ -958,16 +965,22 @@ class _Writer:
         return f"(None if ({x} := t.{fact}) is None else {test})"
 
 
-def _generated_holds(
+#: A rule's condition inside its window as a generated expression over ``v`` and ``t``, and the
+#: names it uses (see :class:`_Writer`).
+_Written = tuple[str, dict[str, Any]]
+
+
+def _written(
     rule: Rule,
+    pos: int,
     when: CNode | None,
     unless: CNode | None,
     groups: dict[str, frozenset[str]],
     shared: dict[object, Ev] | None = None,
-) -> Ev | None:
-    """The rule's condition inside its window as one generated function (see :class:`_Writer`),
-    or ``None`` when it cannot be written (the closures then serve)."""
-    w = _Writer(groups, shared)
+) -> _Written | None:
+    """The rule's condition inside its window as one expression, or ``None`` when it cannot be
+    written (the closures then serve)."""
+    w = _Writer(groups, shared, prefix=f"r{pos}")
     try:
         if when is None and unless is None:
             body = "True"
@@ -978,18 +991,29 @@ def _generated_holds(
             body = w.negation(w.expr(unless))
         else:
             body = w.conjunction([w.expr(when), w.negation(w.expr(unless))])
-        lines = ["def holds(v):"]
+        outside = []
         if rule.effective_from is not None:
-            lines.append(f"    if v.on < {w.const(rule.effective_from)}: return False")
+            outside.append(f"v.on < {w.const(rule.effective_from)}")
         if rule.sunset is not None:
-            lines.append(f"    if v.on > {w.const(rule.sunset)}: return False")
-        lines += ["    t = v.t", f"    return {body}", ""]
-        code = compile("\n".join(lines), f"<rule {rule.id}>", "exec")
-        exec(code, w.namespace)  # noqa: S102 - generated names only, no pack text
-    except (CompileError, SyntaxError, RecursionError, MemoryError, ValueError, TypeError):
+            outside.append(f"v.on > {w.const(rule.sunset)}")
+        if outside:
+            body = f"(False if {' or '.join(outside)} else {body})"
+    except (CompileError, RecursionError, MemoryError, ValueError, TypeError):
         return None
-    holds: Ev = w.namespace["holds"]
-    return holds
+    return body, w.namespace
+
+
+def _function(name: str, bodies: Sequence[_Written], *, single: bool) -> Callable[[_View], Any]:
+    """``def f(v): return <body>`` (or a tuple of the bodies), compiled."""
+    namespace: dict[str, Any] = {}
+    for _body, names in bodies:
+        namespace.update(names)
+    result = bodies[0][0] if single else "(" + ", ".join(b for b, _n in bodies) + ",)"
+    source = f"def {name}(v):\n    t = v.t\n    return {result}\n"
+    # The source holds only generated names and operators; values are bound in the namespace.
+    exec(compile(source, f"<{name}>", "exec"), namespace)  # noqa: S102
+    fn: Callable[[_View], Any] = namespace[name]
+    return fn
 
 
 def _fast_holds(rule: Rule, holds: Ev) -> Ev:
@@ -1037,6 +1061,13 @@ class _Cands:
         self.rules: tuple[_CRule, ...] = tuple(r for b in buckets for r in b)
         self.fns: tuple[Ev, ...] = tuple(r.fast for r in self.rules)
         self.values = _values_of(self.fns)
+        written = [r.written for r in self.rules]
+        if self.rules and len(written) <= 32:
+            bodies = [w for w in written if w is not None]
+            if len(bodies) == len(written):
+                with contextlib.suppress(SyntaxError, RecursionError, MemoryError, ValueError):
+                    # every candidate rule in one generated function
+                    self.values = _function("values", bodies, single=False)
         self.memo: dict[tuple[Any, ...], _PackResult | _Open] = {}
 
 
@@ -1411,9 +1442,11 @@ class _CPack:
             rule, self.meta.id, pos, uncertain, when, unless, obligations=tuple(obligations)
         )
         if shared is not None:  # with the shortcuts: the condition as generated code
-            generated = _generated_holds(rule, when, unless, groups, self.parts)
-            if generated is not None:
-                compiled.fast = generated
+            written = _written(rule, pos, when, unless, groups, self.parts)
+            if written is not None:
+                with contextlib.suppress(SyntaxError, RecursionError, MemoryError, ValueError):
+                    compiled.fast = _function("holds", [written], single=True)
+                    compiled.written = written
             facts: set[str] = set()
             for c in (rule.when, rule.unless):
                 if c is not None:
@@ -1879,6 +1912,7 @@ class _Stage:
 
 
 _FIRST = operator.itemgetter(0)
+_bisect = bisect.bisect_right
 
 
 #: A decision's parts but its id, day and recognitions: (outcome, obligations, reasons, missing,
@@ -1974,14 +2008,21 @@ class Engine:
         if stages is None:
             return _Plan((i, cp, _plan_pack(cp, view)) for i, cp in enumerate(self._packs))
         # Windows only change at their boundaries: key on the interval the day falls in.
-        key = (bisect.bisect_right(self._boundaries, view.on), view.t.exporter.country)
+        key = (_bisect(self._boundaries, view.on), view.t.exporter.country)
         stage = stages.get(key)
         if stage is None:
             stage = _Stage(self._packs, view)
             if len(stages) >= _MEMO_LIMIT:
                 stages.clear()
             stages[key] = stage
-        return stage.plan(tuple([_memo_step(cp, view) for _i, cp in stage.todo]))
+        todo = stage.todo
+        if not todo:
+            steps: tuple[_PackResult | frozenset[str], ...] = ()
+        elif len(todo) == 1:
+            steps = (_memo_step(todo[0][1], view),)
+        else:
+            steps = tuple([_memo_step(cp, view) for _i, cp in todo])
+        return stage.plans.get(steps) or stage.plan(steps)
 
     def decide(self, transfer: Transfer, *, as_of: dt.date | None = None) -> Decision:
         """Decide ``transfer`` on ``as_of`` (default: the transfer's date, else today)."""

@@ -90,6 +90,19 @@ def test_find_by_leaf_hash(ledger: Ledger) -> None:
     assert ledger.find(bytes(32)) is None
 
 
+def test_find_never_trusts_the_lookup_table_alone(ledger: Ledger) -> None:
+    datas = _filled(ledger, [300])
+    with ledger.engine.connect() as conn:
+        count = conn.execute(sa.text("SELECT count(*) FROM ledger_lookup")).scalar()
+    assert count == len({merkle.leaf_hash(d)[:8] for d in datas})
+    # A lookup row pointing at the wrong leaf, and a lost row: find still answers correctly.
+    _exec(ledger, "UPDATE ledger_lookup SET leaf_index = 3 WHERE leaf_index = 250")
+    _exec(ledger, "DELETE FROM ledger_lookup WHERE leaf_index = 120")
+    assert ledger.find(merkle.leaf_hash(datas[250])) == 250
+    assert ledger.find(merkle.leaf_hash(datas[120])) == 120
+    assert ledger.find(merkle.leaf_hash(datas[7])) == 7
+
+
 def test_append_in_commits_with_the_callers_transaction(db_url: str) -> None:
     engine = open_engine(db_url)
     create_tables(engine)
