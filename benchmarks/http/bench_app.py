@@ -4,12 +4,17 @@
 it measures what FastAPI, uvicorn and Accord's middleware cost per request, so the decision
 endpoint can be compared with it in the same server process. The product app never mounts it.
 
-Run by ``run.py`` as ``uvicorn --factory bench_app:create --app-dir benchmarks/http`` (settings
-from ``ACCORD_*``).
+``run.py`` serves it with ``python bench_app.py --port P --workers N``: the same server code as
+``accord serve --workers N`` (:func:`accord.cli.service.serve_workers`; settings from
+``ACCORD_*``), with ``bench_app:create`` as the app factory in every worker process.
 """
 
 from __future__ import annotations
 
+import argparse
+import os
+import sys
+from pathlib import Path
 from typing import Any
 
 from fastapi import Body, FastAPI
@@ -26,3 +31,31 @@ def create() -> FastAPI:
         return {"ok": True, "keys": len(body)}
 
     return app
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve :func:`create` as ``accord serve`` serves the product app."""
+    from accord.cli.service import prepare_workers, serve_workers
+    from accord.settings import Settings
+
+    parser = argparse.ArgumentParser(description="serve the benchmark app")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--workers", type=int, default=1)
+    args = parser.parse_args(argv)
+    os.environ.update(prepare_workers(Settings.from_env()))
+    here = str(Path(__file__).resolve().parent)
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [here, os.environ.get("PYTHONPATH")]))
+    sys.path.insert(0, here)
+    serve_workers(
+        "bench_app:create",
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level="warning",
+        access_log=False,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -127,12 +127,11 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
-    cmd = [
-        sys.executable, "-m", "uvicorn", "--factory", "bench_app:create",
-        "--app-dir", str(HERE), "--host", "127.0.0.1", "--port", str(port),
-        "--log-level", "warning", "--no-access-log",
-    ]  # fmt: skip
+def start_server(
+    env: dict[str, str], port: int, log: Path, workers: int = 1
+) -> subprocess.Popen[bytes]:
+    cmd = [sys.executable, str(HERE / "bench_app.py"), "--port", str(port),
+           "--workers", str(workers)]  # fmt: skip
     process = subprocess.Popen(cmd, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -383,7 +382,7 @@ def spy(pid: int, seconds: int, out: Path) -> subprocess.Popen[bytes] | None:
         print("py-spy not found (pip install py-spy): no profile")
         return None
     cmd = [exe, "record", "--pid", str(pid), "--duration", str(seconds), "--rate", "100",
-           "--format", "raw", "--nonblocking", "-o", str(out)]  # fmt: skip
+           "--format", "raw", "--nonblocking", "--subprocesses", "-o", str(out)]  # fmt: skip
     return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
@@ -430,6 +429,7 @@ def measure(
     rounds: int,
     concurrency: int,
     with_trivial: bool,
+    workers: int = 1,
     py_spy: bool = False,
 ) -> Session:
     """Seed a database, start a server, load it in alternating rounds, stop it, check it."""
@@ -439,7 +439,7 @@ def measure(
     try:
         env, token = seed(folder)
         port = free_port()
-        server = start_server(env, port, folder / "server.log")
+        server = start_server(env, port, folder / "server.log", workers)
         base = f"http://127.0.0.1:{port}"
         auth = {"Authorization": f"Bearer {token}"}
         plain = {"Content-Type": "application/json"}
@@ -492,6 +492,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="a short run")
     parser.add_argument("--tool", choices=("auto", "httpx", "wrk"), default="auto")
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument(
+        "--workers", type=int, default=1, help="server processes (`accord serve --workers N`)"
+    )
     parser.add_argument("--requests", type=int, default=None, help="per endpoint (httpx)")
     parser.add_argument("--seconds", type=int, default=None, help="per endpoint (wrk)")
     parser.add_argument("--rounds", type=int, default=None, help="alternating rounds")
@@ -528,6 +531,7 @@ def main(argv: list[str] | None = None) -> int:
         "seconds": seconds,
         "rounds": rounds,
         "concurrency": args.concurrency,
+        "workers": args.workers,
     }
     load_before = os.getloadavg()[0]
     product = measure(
@@ -546,13 +550,19 @@ def main(argv: list[str] | None = None) -> int:
     load = f"{seconds} s" if tool == "wrk" else f"{n} requests"
     print(
         f"\nHTTP benchmark — {tool}, concurrency {args.concurrency}, {load} per endpoint per "
-        f"round, {rounds} round(s), median shown; SQLite journal_mode={product.journal}, "
+        f"round, {rounds} round(s), median shown; {args.workers} server worker(s); "
+        f"SQLite journal_mode={product.journal}, "
         f"synchronous=FULL; {os.cpu_count()} CPUs; load average {load_before:.1f} before, "
         f"{os.getloadavg()[0]:.1f} after (1 min)\n"
     )
     print("| endpoint | requests/s | p50 ms | p99 ms | vs trivial | errors |")
     print("|---|---:|---:|---:|---:|---:|")
-    summary: dict[str, Any] = {"tool": tool, "concurrency": args.concurrency, "rounds": rounds}
+    summary: dict[str, Any] = {
+        "tool": tool,
+        "concurrency": args.concurrency,
+        "rounds": rounds,
+        "workers": args.workers,
+    }
     for label, results in rows:
         rate = _median(results, "rate")
         summary[label] = {

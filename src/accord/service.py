@@ -20,12 +20,10 @@ from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-import rfc8785
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from accord.errors import (
-    AccordError,
     ConflictError,
     Diagnostic,
     InputError,
@@ -34,11 +32,11 @@ from accord.errors import (
     PermissionDeniedError,
     StorageError,
 )
-from accord.ledger.store import SignedCheckpoint
+from accord.ledger.entries import Entry, canonical_json
 from accord.settings import Settings
 from accord.storage import accounts
-from accord.storage.db import Database
-from accord.storage.ledger_bridge import LedgerBridge
+from accord.storage.db import Database, JSONText
+from accord.storage.ledger_bridge import AppendedBatch, LedgerBridge
 from accord.storage.migrate import upgrade
 from accord.storage.models import (
     ApiToken,
@@ -143,6 +141,14 @@ ANONYMOUS = Principal()
 MAX_BATCH = 256
 #: How often (seconds) the compiled engine checks the database for pack changes made elsewhere.
 ENGINE_RECHECK_SECONDS = 1.0
+#: How long (seconds) an authenticated API token is trusted without a database read. Revoking a
+#: token, changing a role or disabling a user through this process empties the cache at once;
+#: changes made by another process (``accord tokens revoke``, another worker) apply within this.
+TOKEN_CACHE_SECONDS = 1.0
+#: Most tokens the in-process cache holds (it is emptied when full).
+TOKEN_CACHE_SIZE = 4096
+#: How often (seconds) a token's ``last_used_at`` is written.
+TOKEN_TOUCH_SECONDS = 60.0
 
 
 @dataclass(slots=True)
@@ -159,8 +165,9 @@ class _Pending:
     packs: list[str]
     entry: dict[str, Any]
     done: Future[tuple[int, dict[str, Any]]] = field(default_factory=Future)
-    #: The checkpoint signed right after the batch holding this decision committed.
-    checkpoint: SignedCheckpoint | None = None
+    #: RFC 8785 bytes of ``transfer_json`` and ``decision`` (computed once, stored as they are).
+    transfer_bytes: bytes | None = None
+    decision_bytes: bytes | None = None
 
 
 #: The command line acting with full rights on the local database.
@@ -202,6 +209,11 @@ class Service:
         self._engine_key: tuple[tuple[str, int], ...] | None = None
         self._engine: Any = None
         self._token_touch: dict[int, datetime] = {}
+        #: sha256(token) → (principal, token id, monotonic expiry); see TOKEN_CACHE_SECONDS.
+        self._tokens: dict[str, tuple[Principal, int, float]] = {}
+        self._tokens_lock = threading.Lock()
+        #: Bumped (after commit) by every change that can invalidate a cached token.
+        self._accounts_generation = 0
         self._pending: list[_Pending] = []
         #: Decisions recorded by this process, by outcome (for ``/metrics``).
         self.recorded: dict[str, int] = {}
@@ -209,10 +221,18 @@ class Service:
         #: noticed by a query at most every ENGINE_RECHECK_SECONDS.
         self._pack_generation = 0
         self._engine_seen: tuple[int, float] = (-1, 0.0)
-        self._pending_lock = threading.Lock()
+        self._pending_cond = threading.Condition()
+        self._writer: threading.Thread | None = None
+        self._closed = False
 
     def close(self) -> None:
-        """Release the database connections."""
+        """Write the decisions still queued, stop the writer, release the database connections."""
+        with self._pending_cond:
+            self._closed = True
+            self._pending_cond.notify_all()
+            writer = self._writer
+        if writer is not None and writer is not threading.current_thread():
+            writer.join(timeout=60)
         self.db.dispose()
 
     # ------------------------------------------------------------------ bootstrap
@@ -312,10 +332,36 @@ class Service:
             scopes=frozenset(scopes),
         )
 
+    def cached_principal(self, raw: str) -> Principal | None:
+        """The caller behind a bearer token authenticated less than TOKEN_CACHE_SECONDS ago, with
+        no I/O; ``None`` when the token must be checked against the database
+        (:meth:`authenticate_token`): unknown, expired from the cache, or due a ``last_used_at``
+        update."""
+        hit = self._tokens.get(accounts.token_digest(raw))
+        if hit is None:
+            return None
+        principal, token_id, expires = hit
+        if time.monotonic() >= expires:
+            return None
+        last = self._token_touch.get(token_id)
+        if last is None or utcnow() - last > timedelta(seconds=TOKEN_TOUCH_SECONDS):
+            return None
+        return principal
+
+    def forget_tokens(self) -> None:
+        """Empty the token cache (after a revocation, a role change, a disabled user)."""
+        with self._tokens_lock:
+            self._accounts_generation += 1
+            self._tokens.clear()
+
     def authenticate_token(self, raw: str) -> Principal | None:
         """The caller behind a bearer token, or ``None`` (unknown, revoked, inactive user)."""
         if "\x00" in raw:
             return None
+        cached = self.cached_principal(raw)
+        if cached is not None:
+            return cached
+        generation = self._accounts_generation  # read before the database: see forget_tokens
         with self.db.read() as session:
             token = accounts.find_token(session, raw)
             if token is None:
@@ -327,12 +373,22 @@ class Service:
             token_id = token.id
         now = utcnow()
         last = self._token_touch.get(token_id)
-        if last is None or now - last > timedelta(minutes=1):
+        if last is None or now - last > timedelta(seconds=TOKEN_TOUCH_SECONDS):
             self._token_touch[token_id] = now
             with self.db.write() as session:
                 stored = session.get(ApiToken, token_id)
                 if stored is not None:
                     stored.last_used_at = now
+        with self._tokens_lock:
+            # A revocation committed after our read bumped the generation: do not cache.
+            if generation == self._accounts_generation:
+                if len(self._tokens) >= TOKEN_CACHE_SIZE:
+                    self._tokens.clear()
+                self._tokens[accounts.token_digest(raw)] = (
+                    principal,
+                    token_id,
+                    time.monotonic() + TOKEN_CACHE_SECONDS,
+                )
         return principal
 
     def authenticate_password(self, email: str, password: str) -> Principal | None:
@@ -399,15 +455,18 @@ class Service:
     def set_role(self, principal: Principal, user: int | str, role: Role) -> dict[str, Any]:
         """Change a user's role."""
         principal.require(Capability.MANAGE_ACCOUNTS)
-        with self.db.write() as session:
-            stored = accounts.get_user(session, user)
-            if role is Role.MEMBER and stored.org_id is None:
-                raise InputError(
-                    "a member needs an organisation",
-                    [Diagnostic("no organisation", path="role", found=role.value)],
-                )
-            stored.role = role.value
-            return _user_view(stored)
+        try:
+            with self.db.write() as session:
+                stored = accounts.get_user(session, user)
+                if role is Role.MEMBER and stored.org_id is None:
+                    raise InputError(
+                        "a member needs an organisation",
+                        [Diagnostic("no organisation", path="role", found=role.value)],
+                    )
+                stored.role = role.value
+                return _user_view(stored)
+        finally:  # after the commit (see authenticate_token)
+            self.forget_tokens()
 
     def set_password(self, principal: Principal, user: int | str, password: str) -> None:
         """Set a user's password (admins, or the user itself)."""
@@ -420,10 +479,13 @@ class Service:
     def set_active(self, principal: Principal, user: int | str, active: bool) -> dict[str, Any]:
         """Enable or disable a user (a disabled user's tokens and sessions stop working)."""
         principal.require(Capability.MANAGE_ACCOUNTS)
-        with self.db.write() as session:
-            stored = accounts.get_user(session, user)
-            stored.active = active
-            return _user_view(stored)
+        try:
+            with self.db.write() as session:
+                stored = accounts.get_user(session, user)
+                stored.active = active
+                return _user_view(stored)
+        finally:  # after the commit (see authenticate_token)
+            self.forget_tokens()
 
     def issue_token(
         self,
@@ -470,19 +532,21 @@ class Service:
         if principal.is_anonymous:
             principal.require(Capability.MANAGE_ACCOUNTS)
         _require_write_scope(principal)
-        with self.db.write() as session:
-            token = session.get(ApiToken, token_id)
-            if token is None or (
-                token.user_id != principal.user_id and not principal.can(Capability.MANAGE_ACCOUNTS)
-            ):
-                raise NotFoundError(
-                    f"no token {token_id}", [Diagnostic("not found", path="token_id")]
-                )
-            accounts.revoke_token(session, token_id)
-            user = session.get(User, token.user_id)
-            return _token_view(token, user.email if user else "")
+        try:
+            with self.db.write() as session:
+                token = session.get(ApiToken, token_id)
+                mine = token is not None and token.user_id == principal.user_id
+                if token is None or not (mine or principal.can(Capability.MANAGE_ACCOUNTS)):
+                    raise NotFoundError(
+                        f"no token {token_id}", [Diagnostic("not found", path="token_id")]
+                    )
+                accounts.revoke_token(session, token_id)
+                user = session.get(User, token.user_id)
+                return _token_view(token, user.email if user else "")
 
-    # ------------------------------------------------------------------ packs
+        # ------------------------------------------------------------------ packs
+        finally:  # after the commit (see authenticate_token)
+            self.forget_tokens()
 
     def upload_pack(self, principal: Principal, text: str, *, source: str) -> dict[str, Any]:
         """Validate a pack text and store it as a new version (new packs start as drafts)."""
@@ -757,15 +821,26 @@ class Service:
 
     # ------------------------------------------------------------------ decisions
 
-    def decide(
+    def engine_ready(self) -> bool:
+        """True when deciding needs no database read (the compiled engine is current), so a caller
+        on an event loop may decide in place rather than in a worker thread."""
+        generation, checked = self._engine_seen
+        return (
+            self._engine is not None
+            and generation == self._pack_generation
+            and time.monotonic() - checked < ENGINE_RECHECK_SECONDS
+        )
+
+    def prepare_decision(
         self,
         principal: Principal,
         document: Mapping[str, Any],
         *,
         as_of: date | None = None,
         source: str | None = None,
-    ) -> dict[str, Any]:
-        """Evaluate a transfer, record the decision in the ledger and store both, atomically."""
+    ) -> _Pending:
+        """Check the caller, validate and evaluate a transfer: the decision, ready to record
+        (:meth:`submit_decision`). Nothing is written."""
         principal.require(Capability.SUBMIT)
         from accord.policy import Transfer
 
@@ -776,9 +851,11 @@ class Service:
         decision_dict: dict[str, Any] = decision.to_dict()
         transfer_json: dict[str, Any] = transfer.model_dump(mode="json", exclude_none=True)
         decision_id = new_id()
-        digest = hashlib.sha256(
-            rfc8785.dumps({"id": decision_id, "transfer": transfer_json, "decision": decision_dict})
-        ).hexdigest()
+        # Canonicalise each part once: the digest is over {"decision", "id", "transfer"} (RFC 8785
+        # orders those keys so), and the same bytes are stored in the rows.
+        transfer_bytes = canonical_json(transfer_json)
+        decision_bytes = canonical_json(decision_dict)
+        digest = _digest(decision_id, transfer_bytes, decision_bytes)
         outcome = str(decision_dict.get("outcome"))
         as_of_value = date.fromisoformat(str(decision_dict.get("as_of")))
         packs = _packs_applied(decision_dict)
@@ -793,7 +870,7 @@ class Service:
                 "packs": packs,
             },
         }
-        pending = _Pending(
+        return _Pending(
             principal=principal,
             transfer_json=transfer_json,
             decision_id=decision_id,
@@ -803,27 +880,59 @@ class Service:
             as_of=as_of_value,
             packs=packs,
             entry=entry,
+            transfer_bytes=transfer_bytes,
+            decision_bytes=decision_bytes,
         )
-        leaf_index, view = self._commit(pending)
-        view["receipt"] = self.ledger.receipt(
-            leaf_index, checkpoint=pending.checkpoint, entry=pending.entry
-        )
-        return view
+
+    def decide(
+        self,
+        principal: Principal,
+        document: Mapping[str, Any],
+        *,
+        as_of: date | None = None,
+        source: str | None = None,
+    ) -> dict[str, Any]:
+        """Evaluate a transfer, record the decision in the ledger and store both, atomically."""
+        pending = self.prepare_decision(principal, document, as_of=as_of, source=source)
+        return self.submit_decision(pending).result()[1]
 
     # Group commit: a decision is acknowledged only after the transaction holding it committed,
-    # but every decision waiting at that moment shares the transaction (and its fsync), and one
-    # checkpoint is signed per batch. The first waiter to get the write lock writes the batch.
+    # but every decision waiting at that moment shares the transaction, its fsync and one
+    # checkpoint signed inside it. One writer thread per process writes the batches (the log has
+    # one sequencer); callers only wait for their future.
 
-    def _commit(self, pending: _Pending) -> tuple[int, dict[str, Any]]:
-        with self._pending_lock:
+    def submit_decision(self, pending: _Pending) -> Future[tuple[int, dict[str, Any]]]:
+        """Queue a prepared decision for the group commit. The future gives ``(leaf index, view
+        with receipt)`` once the decision is committed, or the error that stopped it."""
+        with self._pending_cond:
+            if self._closed:
+                raise StorageError(
+                    "the service is shut down", [Diagnostic("no writer", hint="retry later")]
+                )
             self._pending.append(pending)
-        with self.db.write_lock:
-            if not pending.done.done():
-                with self._pending_lock:
-                    batch = self._pending[:MAX_BATCH]
-                    del self._pending[:MAX_BATCH]
+            if self._writer is None:
+                self._writer = threading.Thread(
+                    target=self._write_loop, name="accord-group-commit", daemon=True
+                )
+                self._writer.start()
+            self._pending_cond.notify()
+        return pending.done
+
+    def _write_loop(self) -> None:
+        while True:
+            with self._pending_cond:
+                while not self._pending and not self._closed:
+                    self._pending_cond.wait()
+                if not self._pending:
+                    return
+                batch = self._pending[:MAX_BATCH]
+                del self._pending[:MAX_BATCH]
+            # A caller that gave up (cancelled) before its turn is not written.
+            batch = [item for item in batch if item.done.set_running_or_notify_cancel()]
+            try:
                 self._write_batch(batch)
-        return pending.done.result()
+            except Exception:  # pragma: no cover - _write_batch answers every waiter itself
+                _log.exception("group commit failed")
 
     def _write_batch(self, batch: list[_Pending]) -> None:
         """Write a batch in one transaction; if it fails, retry each decision on its own so one
@@ -837,86 +946,131 @@ class Service:
                         StorageError("the decision was not recorded", [Diagnostic("aborted")])
                     )
 
-    def _write_batch_once(self, batch: list[_Pending]) -> None:
+    def _write_batch_once(self, batch: list[_Pending], *, retried: bool = False) -> None:
         if not batch:
             return
         try:
-            results = self._write_rows(batch)
+            appended, views = self._write_rows(batch)
         except Exception as exc:
-            if len(batch) == 1:
+            if len(batch) > 1:
+                for item in batch:
+                    self._write_batch([item])
+            elif isinstance(exc, StorageError) and not retried:
+                # The transaction rolled back whole; a conflict with another process's writer
+                # (e.g. two workers creating the log's head row at once on PostgreSQL) is
+                # transient, so try once more before giving up.
+                self._write_batch_once(batch, retried=True)
+            else:
                 batch[0].done.set_exception(exc)
-                return
-            for item in batch:
-                self._write_batch([item])
             return
-        signed: SignedCheckpoint | None = None
-        try:
-            signed = self.ledger.sign()
-        except Exception as exc:  # the decisions are committed; receipts sign lazily
-            _log.error(
-                "checkpoint not signed: %s",
-                exc.render() if isinstance(exc, AccordError) else repr(exc),
-            )
-        for item, result in zip(batch, results, strict=True):
+        for item in batch:
             self.recorded[item.outcome] = self.recorded.get(item.outcome, 0) + 1
-            item.checkpoint = signed
-            item.done.set_result(result)
+        try:  # committed: from here on, never write again
+            receipts = self.ledger.batch_receipts(appended)
+        except Exception as exc:
+            for item in batch:
+                item.done.set_exception(exc)
+            return
+        for item, leaf, view, receipt in zip(batch, appended.leaves, views, receipts, strict=True):
+            view["receipt"] = receipt
+            item.done.set_result((leaf, view))
 
-    def _write_rows(self, batch: list[_Pending]) -> list[tuple[int, dict[str, Any]]]:
+    def _write_rows(self, batch: list[_Pending]) -> tuple[AppendedBatch, list[dict[str, Any]]]:
+        """Insert the batch's transfers, ledger entries (with a checkpoint) and decisions in one
+        transaction (Core inserts: the rows are plain values)."""
+        entries = [Entry.from_mapping(item.entry, where="entry") for item in batch]
+        documents = [
+            JSONText((item.transfer_bytes or canonical_json(item.transfer_json)).decode("utf-8"))
+            for item in batch
+        ]
+        decisions = [
+            JSONText((item.decision_bytes or canonical_json(item.decision)).decode("utf-8"))
+            for item in batch
+        ]
+        now = utcnow()
+        transfer_ids = [new_id() for _ in batch]
         with self.db.write() as session:
-            transfers = [
-                TransferRecord(
-                    id=new_id(),
-                    external_id=item.transfer_json.get("id"),
-                    org_id=item.principal.org_id,
-                    submitted_by=item.principal.user_id,
-                    document=item.transfer_json,
-                )
-                for item in batch
-            ]
-            session.add_all(transfers)
-            session.flush()
-            leaves = self.ledger.append_many_in(
-                session.connection(), [item.entry for item in batch]
+            conn = session.connection()
+            conn.execute(
+                insert(TransferRecord),
+                [
+                    {
+                        "id": tid,
+                        "external_id": item.transfer_json.get("id"),
+                        "org_id": item.principal.org_id,
+                        "submitted_by": item.principal.user_id,
+                        "document": document,
+                        "created_at": now,
+                    }
+                    for item, tid, document in zip(batch, transfer_ids, documents, strict=True)
+                ],
             )
+            appended = self.ledger.append_batch_in(conn, entries)
+            # Mapped objects hold the rows (they are never added to the session: the insert is
+            # one Core statement) and give the views below.
             records = [
                 DecisionRecord(
                     id=item.decision_id,
-                    transfer_id=row.id,
+                    transfer_id=tid,
                     org_id=item.principal.org_id,
                     outcome=item.outcome,
                     as_of=item.as_of,
                     decision=item.decision,
                     digest=item.digest,
                     leaf_index=leaf,
+                    created_at=now,
                 )
-                for item, row, leaf in zip(batch, transfers, leaves, strict=True)
+                for item, tid, leaf in zip(batch, transfer_ids, appended.leaves, strict=True)
             ]
-            session.add_all(records)
-            session.flush()
-            session.add_all(
-                DecisionPack(decision_id=item.decision_id, pack_id=p)
-                for item in batch
-                for p in item.packs
+            conn.execute(
+                insert(DecisionRecord),
+                [
+                    {
+                        "id": record.id,
+                        "transfer_id": record.transfer_id,
+                        "org_id": record.org_id,
+                        "outcome": record.outcome,
+                        "as_of": record.as_of,
+                        "decision": decision,
+                        "digest": record.digest,
+                        "leaf_index": record.leaf_index,
+                        "created_at": now,
+                    }
+                    for record, decision in zip(records, decisions, strict=True)
+                ],
             )
+            pack_rows = [
+                {"decision_id": item.decision_id, "pack_id": pack}
+                for item in batch
+                for pack in item.packs
+            ]
+            if pack_rows:
+                conn.execute(insert(DecisionPack), pack_rows)
             org_ids = {item.principal.org_id for item in batch} - {None}
             names = (
-                dict(session.execute(select(Org.id, Org.name).where(Org.id.in_(org_ids))).all())
+                dict(conn.execute(select(Org.id, Org.name).where(Org.id.in_(org_ids))).all())
                 if org_ids
                 else {}
             )
-            return [
-                (
-                    leaf,
-                    _decision_view(
-                        record,
-                        row,
-                        org_name=names.get(record.org_id) if record.org_id is not None else None,
-                        full=True,
-                    ),
-                )
-                for leaf, record, row in zip(leaves, records, transfers, strict=True)
-            ]
+        created = _iso(now)
+        views = [
+            {
+                "id": record.id,
+                "transfer_id": item.transfer_json.get("id"),
+                "org_id": record.org_id,
+                "org": None if record.org_id is None else names.get(record.org_id),
+                "outcome": record.outcome,
+                "as_of": item.as_of.isoformat(),
+                "leaf_index": record.leaf_index,
+                "digest": record.digest,
+                "created_at": created,
+                "packs": item.packs,
+                "decision": item.decision,
+                "transfer": item.transfer_json,
+            }
+            for item, record in zip(batch, records, strict=True)
+        ]
+        return appended, views
 
     def _decision_scope(self, principal: Principal, query: Any) -> Any:
         if principal.can(Capability.READ_ALL):
@@ -1023,6 +1177,23 @@ class Service:
 
 
 # ---------------------------------------------------------------------- helpers
+
+
+def _digest(decision_id: str, transfer: bytes, decision: bytes) -> str:
+    """SHA-256 of the RFC 8785 JSON of ``{"id", "transfer", "decision"}``, built from the parts'
+    canonical bytes (RFC 8785 sorts the keys: decision, id, transfer)."""
+    data = b"".join(
+        (
+            b'{"decision":',
+            decision,
+            b',"id":',
+            canonical_json(decision_id),
+            b',"transfer":',
+            transfer,
+            b"}",
+        )
+    )
+    return hashlib.sha256(data).hexdigest()
 
 
 def _require_write_scope(principal: Principal) -> None:

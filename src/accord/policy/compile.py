@@ -1,19 +1,30 @@
-"""Compile packs once, decide many transfers: constraint trees → closures, rules → indexes.
+"""Compile packs once, decide many transfers: constraint trees → closures and generated code,
+rules → indexes, decisions → memos.
 
 - Each constraint is compiled once into a closure ``ev(view) -> True | False | None`` (``None`` is
   *unknown*, Kleene logic); ``and``/``or``/``xone`` test their cheapest parts first. A
   per-decision :class:`_View` reads facts off the transfer and caches the costly ones (subject
-  counts, certifications).
+  counts, certifications, parts shared between rules).
+- With the shortcuts (the default), each rule's condition is also written out as one generated
+  Python function (:class:`_Writer`: the same Kleene logic, order and short-circuits, common
+  atomic shapes inline), and the parts a pack's rules share (YAML anchors) are worked out once per
+  decision. A rule that fails is always re-run through the closures, which record the error.
 - Each pack files its rules in a cascade of indexes (:class:`_Index`) under the values of the
   facts they pin (``transaction``, ``importer.country``, ``mechanisms`` …), so a decision only
   evaluates rules that can hold.
-- Whether a pack applies is memoised on the facts its scope reads; a scope that pins one text fact
-  (``exporter.country``) rules most transfers out with one lookup.
+- Which packs apply: per window interval and exporter country, packs whose scope the country
+  alone decides are settled once (:class:`_Stage`, :func:`_gate`, :func:`_pass`); the other
+  scopes are memoised on the facts they read.
+- A pack's result is memoised on its candidate rules' values (and, for open rules, the facts
+  they leave unknown): :class:`_Cands`; a decision whose packs were all served so is memoised on
+  those results, and built without re-sorting or re-merging anything.
 - Missing facts are worked out (:meth:`CNode.explain`) only for rules left undecided.
 
 The semantics are those of docs/pack-language.md, "How a pack decides";
-:func:`accord.policy.decide.decide` is a thin wrapper around :class:`Engine`. A property test
-checks that the indexes and memos never change a decision (``Engine(packs, _shortcuts=False)``).
+:func:`accord.policy.decide.decide` is a thin wrapper around :class:`Engine`. Property tests check
+that the shortcuts never change a decision: against ``Engine(packs, _shortcuts=False)`` (the
+closures alone, no index, no memo) and against a plain interpreter of the pack AST
+(tests/property/test_engine_reference.py).
 """
 
 from __future__ import annotations
@@ -79,7 +90,7 @@ class _View:
         self.t = transfer
         self.on = on
         self.cache: dict[str, Any] = {}
-        self.cert_refs: set[str] = set()
+        self.cert_refs: set[str] | None = None  # made when a certification is looked at
 
     def certs(self) -> tuple[frozenset[str], frozenset[str], tuple[Any, ...]] | None:
         """(schemes that count, schemes that might count, recognitions used), or unknown."""
@@ -427,7 +438,10 @@ def _compile_certs(a: Atomic, groups: dict[str, frozenset[str]]) -> Ev:
         assessed = v.certs()
         if assessed is None:
             return None
-        v.cert_refs.update(values)
+        if v.cert_refs is None:
+            v.cert_refs = set(values)
+        else:
+            v.cert_refs.update(values)
         return assessed[0], assessed[1]
 
     if op in (Operator.IS_ANY_OF, Operator.IS_A):
@@ -918,6 +932,13 @@ class _Writer:
         fact = a.fact
         spec = fact_spec(fact)
         if (
+            fact.startswith(SUBJECTS_PREFIX)
+            and a.op in _ORDER
+            and not isinstance(a.value, tuple)
+            and node.getter is not None
+        ):
+            return self.subjects_count(node, a)
+        if (
             spec is None
             or not _plain_attr(fact)
             or not all(p.isidentifier() for p in fact.split("."))
@@ -963,6 +984,19 @@ class _Writer:
         if test is None:
             return self.call(node)
         return f"(None if ({x} := t.{fact}) is None else {test})"
+
+    def subjects_count(self, node: CNode, a: Atomic) -> str:
+        """A comparison of a subject count: the count as given, else its closure (which works
+        it out from narrower categories, or 0 for a category the transfer does not carry)."""
+        assert node.getter is not None
+        category = a.fact[len(SUBJECTS_PREFIX) :]
+        s, x = self.var(), self.var()
+        given = f"({x} := {s}.get({self.const(category)})) is not None"
+        value = f"({x} if ({s} := t.data.subjects) is not None and {given} else "
+        value += f"{self.const(node.getter)}(v))"
+        symbol = {Operator.LT: "<", Operator.LTEQ: "<=", Operator.GT: ">"}.get(Operator(a.op), ">=")
+        y = self.var()
+        return f"(None if ({y} := {value}) is None else bool({y} {symbol} {self.const(a.value)}))"
 
 
 #: A rule's condition inside its window as a generated expression over ``v`` and ``t``, and the
@@ -1161,7 +1195,7 @@ class _Index:
     set of values, or a list fact to values it must share) and files them under those values; a
     decision looks up the transfer's value(s) and skips every rule filed elsewhere."""
 
-    __slots__ = ("key_of", "levels", "memo", "rest", "single", "whole")
+    __slots__ = ("groups", "key_of", "levels", "memo", "rest", "single", "whole")
 
     def __init__(
         self,
@@ -1202,6 +1236,7 @@ class _Index:
             facts.append(best)
         self.rest = _split(pending)
         self.memo: dict[Any, _Cands] = {}
+        self.groups: dict[_Buckets, _Cands] = {}
         self.whole = _Cands(self.rest)
         # The facts the levels read, in one C call when they are plain attributes (a tuple for
         # several, the bare value for one).
@@ -1227,7 +1262,13 @@ class _Index:
         hit = self.memo.get(key)
         if hit is None:
             keys = key if key_of is None or not self.single else (key,)
-            hit = _Cands(self._gather(keys))
+            buckets = self._gather(keys)
+            # many keys give the same rules: one group (one generated function, one memo) each
+            hit = self.groups.get(buckets)
+            if hit is None:
+                if len(self.groups) >= _MEMO_LIMIT:
+                    self.groups.clear()
+                hit = self.groups[buckets] = _Cands(buckets)
             if len(self.memo) >= _MEMO_LIMIT:
                 self.memo.clear()
             self.memo[key] = hit
@@ -1659,7 +1700,8 @@ def _fast_pack(cp: _CPack, view: _View, scope_unknown: frozenset[str]) -> _PackR
     """
     if cp.certs and view.t.importer.certifications is not None:
         return None  # the decision lists the recognitions that the evaluated rules relied on
-    cands = cp.index.cands(view)
+    index = cp.index
+    cands = index.cands(view) if index.levels else index.whole
     try:
         values = cands.values(view)
     except Exception:  # recorded by the full procedure
@@ -2049,7 +2091,8 @@ class Engine:
             merged = _combine(plan, results)
         outcome, obligations, reasons, missing, statuses, errors = merged
         recognitions: tuple[Recognition, ...] = ()
-        if view.cert_refs:
+        refs = view.cert_refs
+        if refs:
             assessed = view.certs()
             if assessed is not None:
                 recognitions = tuple(
@@ -2062,7 +2105,7 @@ class Engine:
                         confidence=r.confidence,
                     )
                     for r in assessed[2]
-                    if r.satisfied in view.cert_refs
+                    if r.satisfied in refs
                 )
         return _decision(
             transfer.id, on, outcome, obligations, reasons, missing, statuses, recognitions, errors

@@ -1,13 +1,18 @@
 """Database engines and sessions: reads on their own connections, writes through one lock.
 
 SQLite (the default) runs in WAL mode with ``synchronous=FULL``: readers never block the writer, and
-writes are serialised through one in-process lock and ``BEGIN IMMEDIATE`` (so a second process such
-as ``accord users create`` waits for the lock instead of failing half-way). PostgreSQL uses one
-pooled engine; writes go through the same lock because the ledger has a single sequencer.
+writes are serialised through one in-process lock, an exclusive ``flock`` on
+``<database>-writer.lock`` (shared with other processes: server workers, the CLI) and
+``BEGIN IMMEDIATE``, so a second process waits for its turn instead of failing half-way.
+PostgreSQL uses one pooled engine; writes in a process go through the same lock, and the log's
+head row serialises appends between processes.
 """
 
 from __future__ import annotations
 
+import fcntl
+import json
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +25,26 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from accord.errors import Diagnostic, StorageError
 
+#: Pooled read connections. FastAPI runs sync work on up to 40 worker threads (anyio's default),
+#: and SQLite connections are cheap to keep, so every thread keeps its connection instead of
+#: opening (and configuring) one per request.
+READ_POOL_SIZE = 40
+#: Pooled connections to PostgreSQL kept open (more are opened under load, up to READ_POOL_SIZE).
+PG_POOL_SIZE = 10
+
+
+class JSONText(str):
+    """JSON already encoded (e.g. RFC 8785 bytes computed for a digest): stored as it is in a
+    ``JSON`` column instead of being encoded again."""
+
+    __slots__ = ()
+
+
+def _json_dumps(value: object) -> str:
+    if type(value) is JSONText:
+        return str.__str__(value)
+    return json.dumps(value)
+
 
 def _sqlite_engine(url: str, *, begin: str, pool_size: int) -> Engine:
     engine = create_engine(
@@ -27,6 +52,7 @@ def _sqlite_engine(url: str, *, begin: str, pool_size: int) -> Engine:
         connect_args={"check_same_thread": False, "timeout": 30},
         pool_size=pool_size,
         max_overflow=pool_size,
+        json_serializer=_json_dumps,
     )
 
     @event.listens_for(engine, "connect")
@@ -44,6 +70,31 @@ def _sqlite_engine(url: str, *, begin: str, pool_size: int) -> Engine:
         conn.exec_driver_sql(begin)
 
     return engine
+
+
+class _ProcessLock:
+    """An exclusive ``flock`` on a file next to the SQLite database, held around each write
+    transaction so that writers in other processes (``accord serve --workers N``, the CLI) queue
+    in the kernel and wake the moment it is released, instead of polling SQLite's busy handler
+    (which sleeps up to 100 ms between tries). SQLite's own locking still guards the data."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        if self._fd is None:
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
 
 
 class Database:
@@ -72,14 +123,39 @@ class Database:
                         )
                     ],
                 )
-            self.read_engine = _sqlite_engine(url, begin="BEGIN", pool_size=4)
+            self.read_engine = _sqlite_engine(url, begin="BEGIN", pool_size=READ_POOL_SIZE)
             self.write_engine = _sqlite_engine(url, begin="BEGIN IMMEDIATE", pool_size=1)
         else:
-            self.read_engine = create_engine(url, pool_pre_ping=True)
+            self.read_engine = create_engine(
+                url,
+                pool_pre_ping=True,
+                pool_size=PG_POOL_SIZE,
+                max_overflow=READ_POOL_SIZE - PG_POOL_SIZE,
+                json_serializer=_json_dumps,
+            )
             self.write_engine = self.read_engine
         self._read_sessions = sessionmaker(self.read_engine, expire_on_commit=False)
         self._write_sessions = sessionmaker(self.write_engine, expire_on_commit=False)
         self.write_lock = threading.RLock()
+        self._depth = 0
+        self._process_lock = (
+            _ProcessLock(f"{parsed.database}-writer.lock") if self.dialect == "sqlite" else None
+        )
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Be the only writer: this process's write lock, and on SQLite the lock shared with other
+        processes (re-entrant; held until the outermost exit)."""
+        with self.write_lock:
+            if self._depth == 0 and self._process_lock is not None:
+                self._process_lock.acquire()
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+                if self._depth == 0 and self._process_lock is not None:
+                    self._process_lock.release()
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -95,7 +171,7 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """One write transaction, serialised with every other write. Rolled back on any error."""
-        with self.write_lock, self._write_sessions() as session:
+        with self.exclusive(), self._write_sessions() as session:
             try:
                 with session.begin():
                     yield session
@@ -109,3 +185,6 @@ class Database:
         self.read_engine.dispose()
         if self.write_engine is not self.read_engine:
             self.write_engine.dispose()
+        if self._process_lock is not None:
+            with self.write_lock:
+                self._process_lock.close()

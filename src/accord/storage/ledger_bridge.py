@@ -9,18 +9,28 @@ engine. After each committed write the service signs a checkpoint covering the n
 from __future__ import annotations
 
 import base64
+import logging
 import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import insert, select
 from sqlalchemy.engine import Connection
 
 from accord.errors import Diagnostic, NotFoundError, StorageError
+from accord.ledger import merkle
 from accord.ledger.bundle import make_bundle
-from accord.ledger.checkpoint import Signer
+from accord.ledger.checkpoint import Checkpoint, Note, Signer
 from accord.ledger.entries import Entry
-from accord.ledger.store import Ledger, SignedCheckpoint
+from accord.ledger.store import InclusionProof, Ledger, SignedCheckpoint, metadata
 from accord.storage.db import Database
+
+_log = logging.getLogger("accord.storage")
+_STATE = metadata.tables["ledger_state"]
+_CHECKPOINTS = metadata.tables["ledger_checkpoints"]
 
 
 def _b64(data: bytes) -> str:
@@ -43,6 +53,86 @@ def load_or_create_signer(path: str | Path, *, origin: str) -> Signer:
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(signer.to_text() + "\n")
     return signer
+
+
+@dataclass(frozen=True, slots=True)
+class AppendedBatch:
+    """Entries appended in one transaction, and what their receipts need.
+
+    ``checkpoint`` was signed and stored in the same transaction (it becomes visible with the
+    entries) and ``proofs`` prove each entry in that checkpoint's tree; both are ``None`` when the
+    batch could not be signed in place (the tree has unsigned entries before the batch, or another
+    writer's checkpoint does not end where the batch starts): then :meth:`LedgerBridge.receipt`
+    signs and reads them after the commit, as for any stored entry."""
+
+    leaves: list[int]
+    entries: list[bytes]
+    checkpoint: SignedCheckpoint | None
+    proofs: list[InclusionProof] | None
+
+
+class _Tree:
+    """Merkle tree hashes of leaf ranges of a tree whose first ``start`` leaves are known only
+    through some stored range hashes (``known``) and whose later leaves are in memory."""
+
+    def __init__(self, start: int, known: dict[tuple[int, int], bytes], leaves: list[bytes]):
+        self.start = start
+        self.known = known
+        self.leaves = leaves
+
+    def hash(self, lo: int, hi: int) -> bytes:
+        """MTH of leaves ``[lo, hi)`` (RFC 6962 split); ``KeyError`` if it needs unknown data."""
+        found = self.known.get((lo, hi))
+        if found is not None:
+            return found
+        if hi - lo == 1:
+            if lo < self.start:
+                raise KeyError((lo, hi))
+            value = self.leaves[lo - self.start]
+        else:
+            k = 1 << ((hi - lo - 1).bit_length() - 1)
+            value = merkle.node_hash(self.hash(lo, lo + k), self.hash(lo + k, hi))
+        self.known[(lo, hi)] = value
+        return value
+
+    def proof(self, index: int, size: int) -> InclusionProof:
+        """The inclusion proof of leaf ``index`` (one of the in-memory leaves) in tree ``size``."""
+        hashes = tuple(self.hash(lo, hi) for lo, hi in merkle.inclusion_ranges(index, size))
+        return InclusionProof(index, size, self.leaves[index - self.start], hashes)
+
+
+def batch_proofs(
+    start: int, leaf_hashes: list[bytes], edge: InclusionProof | None
+) -> tuple[bytes, bytes, list[InclusionProof]]:
+    """Inclusion proofs of leaves ``start …`` (their hashes in memory) in the tree that ends with
+    them, from ``edge`` — the inclusion proof of leaf ``start - 1`` in the tree of ``start`` leaves
+    (``None`` when ``start`` is 0), which holds every hash of the older part those proofs need.
+
+    Returns (root of the tree before the batch, root after it, the proofs). Checking those roots
+    against the stored tree head and the last checkpoint is the caller's part."""
+    known: dict[tuple[int, int], bytes] = {}
+    if start:
+        if edge is None or edge.leaf_index != start - 1 or edge.log_size != start:
+            raise ValueError("the edge proof is not of the last leaf before the batch")
+        known[(start - 1, start)] = edge.leaf_hash
+        ranges = merkle.inclusion_ranges(start - 1, start)
+        if len(ranges) != len(edge.hashes):
+            raise ValueError("the edge proof has the wrong length")
+        known.update(zip(ranges, edge.hashes, strict=True))
+    tree = _Tree(start, known, leaf_hashes)
+    size = start + len(leaf_hashes)
+    before = tree.hash(0, start) if start else merkle.EMPTY_ROOT
+    after = tree.hash(0, size)
+    return before, after, [tree.proof(i, size) for i in range(start, size)]
+
+
+def _receipt(entry: bytes, proof: InclusionProof, note: str) -> dict[str, Any]:
+    # The receipt IS a proof bundle (``accord.bundle/1``): `accord log verify-bundle` takes it as
+    # it is; ``entry_json`` repeats the entry as an object for readers.
+    return {
+        **make_bundle(entry, proof, note),
+        "entry_json": Entry.from_bytes(entry).to_dict(),
+    }
 
 
 class LedgerBridge:
@@ -75,13 +165,81 @@ class LedgerBridge:
         """Append entries (one batch) through the caller's open transaction; their leaf indices."""
         return self.writer.append_in(connection, [Entry.from_mapping(e) for e in entries])
 
+    def append_batch_in(self, connection: Connection, entries: Sequence[Entry]) -> AppendedBatch:
+        """Append ``entries`` through the caller's open write transaction, sign a checkpoint of
+        the resulting tree in the same transaction (one commit, one fsync for both), and compute
+        every entry's inclusion proof in that tree from memory and one stored proof.
+
+        The checkpoint is signed in place only when the last stored checkpoint (if any) is of
+        this log's origin and ends exactly where the batch starts with the same root the batch
+        was appended to, so the new checkpoint provably extends it; otherwise nothing is signed
+        here (:meth:`sign` after the commit does, with the store's own checks)."""
+        datas = [e.to_bytes() for e in entries]
+        leaves = self.writer.append_in(connection, list(entries))
+        if not leaves:
+            return AppendedBatch([], [], None, None)
+        start, size = leaves[0], leaves[-1] + 1
+        unsigned = AppendedBatch(leaves, datas, None, None)
+        state = connection.execute(
+            select(_STATE.c.size, _STATE.c.root).where(_STATE.c.id == 1)
+        ).first()
+        if state is None or int(state[0]) != size or leaves != list(range(start, size)):
+            return unsigned
+        row = connection.execute(
+            select(_CHECKPOINTS.c.note).order_by(_CHECKPOINTS.c.id.desc()).limit(1)
+        ).first()
+        last = None if row is None else Checkpoint.from_text(Note.from_text(str(row[0])).text)
+        if last is not None and (last.origin != self.origin or last.size != start):
+            return unsigned
+        # The tree of `start` leaves is committed (this transaction holds the write lock), so a
+        # reader sees it; its last leaf's proof carries every older hash the new proofs need.
+        edge = self.reader.inclusion_proof(start - 1, start) if start else None
+        try:
+            before, after, proofs = batch_proofs(start, [merkle.leaf_hash(d) for d in datas], edge)
+        except (KeyError, ValueError) as exc:
+            _log.error("batch proofs not computed: %r", exc)
+            return unsigned
+        if after != bytes(state[1]) or (last is not None and last.root != before):
+            _log.error("batch not signed in place: stored hashes disagree with the tree head")
+            return unsigned
+        note = Checkpoint(self.origin, size, after).sign(self.signer)
+        created = datetime.now(UTC).isoformat(timespec="seconds")
+        result = connection.execute(
+            insert(_CHECKPOINTS).values(size=size, root=after, note=note, created_at=created)
+        )
+        key = result.inserted_primary_key
+        if key is None:  # pragma: no cover - both dialects report the new id
+            return unsigned
+        checkpoint_id = int(key[0])
+        body = Checkpoint(self.origin, size, after)
+        signed = SignedCheckpoint(checkpoint_id, note, body, created)
+        return AppendedBatch(leaves, datas, signed, proofs)
+
+    def batch_receipts(self, batch: AppendedBatch) -> list[dict[str, Any]]:
+        """The receipt of every entry of a committed batch (no read when it was signed in place)."""
+        if batch.checkpoint is None or batch.proofs is None:
+            signed = None
+            try:
+                signed = self.sign()
+            except Exception as exc:  # the entries are committed; receipts sign lazily
+                _log.error("checkpoint not signed: %r", exc)
+            return [
+                self.receipt(leaf, checkpoint=signed, entry_bytes=data)
+                for leaf, data in zip(batch.leaves, batch.entries, strict=True)
+            ]
+        note = batch.checkpoint.note
+        return [
+            _receipt(data, proof, note)
+            for data, proof in zip(batch.entries, batch.proofs, strict=True)
+        ]
+
     def sign(self) -> SignedCheckpoint:
         """Sign (and store) a checkpoint of the committed tree, unless the latest covers it.
 
         Takes the service's write lock (re-entrant), like every other write: the log has one
         sequencer, and a signer waiting on the database while holding the log's lock could
         otherwise block the writer that holds the database."""
-        with self._db.write_lock:
+        with self._db.exclusive():
             latest = self.writer.latest_checkpoint()
             size = self.writer.size
             if latest is not None and latest.checkpoint.size == size:
@@ -116,11 +274,13 @@ class LedgerBridge:
         *,
         checkpoint: SignedCheckpoint | None = None,
         entry: dict[str, Any] | None = None,
+        entry_bytes: bytes | None = None,
     ) -> dict[str, Any]:
         """Entry, leaf hash, inclusion proof and a signed checkpoint that includes the leaf.
 
-        A writer that just signed ``checkpoint`` and holds the ``entry`` passes them, so only the
-        proof is read; otherwise both come from the database."""
+        A writer that just signed ``checkpoint`` and holds the entry (``entry`` or its canonical
+        ``entry_bytes``) passes them, so only the proof is read; otherwise both come from the
+        database."""
         signed = checkpoint
         if signed is None or signed.checkpoint.size <= leaf_index:
             signed = self.latest()
@@ -128,16 +288,13 @@ class LedgerBridge:
                 signed = self.sign()
         size = signed.checkpoint.size
         proof = self.reader.inclusion_proof(leaf_index, size)
-        if entry is not None:
-            encoded = Entry.from_mapping(entry)
+        if entry_bytes is not None:
+            data = entry_bytes
+        elif entry is not None:
+            data = Entry.from_mapping(entry).to_bytes()
         else:
-            encoded = Entry.from_bytes(self.reader.entry(leaf_index))
-        # The receipt IS a proof bundle (``accord.bundle/1``): `accord log verify-bundle` takes
-        # it as it is; ``entry_json`` repeats the entry as an object for readers.
-        return {
-            **make_bundle(encoded.to_bytes(), proof, signed.note),
-            "entry_json": encoded.to_dict(),
-        }
+            data = self.reader.entry(leaf_index)
+        return _receipt(data, proof, signed.note)
 
     def inclusion(self, index: int, size: int | None) -> dict[str, Any]:
         """An inclusion proof (transparency-dev shape, base64 hashes)."""

@@ -15,7 +15,7 @@ The public (no token, no session) is :data:`accord.service.ANONYMOUS`. Role and 
 Signatures the HTML pages use (stable)::
 
     get_service(request) -> Service
-    current_principal(request) -> Principal                  # dependency; anonymous allowed
+    current_principal(request) -> Principal                  # async dependency; anonymous allowed
     session_principal(request) -> Principal | None           # the signed-in user, or None
     csrf_token(request) -> str                               # for forms (creates one if needed)
     check_csrf(request, token: str | None) -> None           # raises PermissionDeniedError
@@ -31,6 +31,7 @@ import secrets
 from typing import cast
 
 from fastapi import Request
+from fastapi.concurrency import run_in_threadpool
 
 from accord.errors import Diagnostic, PermissionDeniedError
 from accord.service import ANONYMOUS, Principal, Service
@@ -84,18 +85,23 @@ def session_principal(request: Request) -> Principal | None:
     return principal
 
 
-def current_principal(request: Request) -> Principal:
+async def current_principal(request: Request) -> Principal:
     """Who is calling: a bearer token first, then the session cookie, else the public.
 
     A bad or revoked token is refused (401) rather than silently treated as anonymous. A
-    state-changing request authenticated by the session must carry the CSRF header.
+    state-changing request authenticated by the session must carry the CSRF header. A token
+    authenticated in the last second is answered from memory (``Service.cached_principal``);
+    anything needing the database runs in a worker thread.
     """
     cached = getattr(request.state, "principal", None)
     if isinstance(cached, Principal):
         return cached
     raw = _bearer(request)
     if raw is not None:
-        principal = get_service(request).authenticate_token(raw)
+        service = get_service(request)
+        principal = service.cached_principal(raw)
+        if principal is None:
+            principal = await run_in_threadpool(service.authenticate_token, raw)
         if principal is None:
             raise AuthenticationError(
                 "invalid or revoked token",
@@ -108,11 +114,17 @@ def current_principal(request: Request) -> Principal:
                 ],
             )
     else:
-        principal = session_principal(request) or ANONYMOUS
+        principal = (await run_in_threadpool(session_principal, request)) or ANONYMOUS
         if principal.via == "session" and request.method not in SAFE_METHODS:
             check_csrf(request, request.headers.get(CSRF_HEADER))
     request.state.principal = principal
     return principal
+
+
+async def service_dependency(request: Request) -> Service:
+    """:func:`get_service` as a dependency FastAPI awaits on the event loop (a plain function
+    dependency costs a worker-thread round trip per request)."""
+    return get_service(request)
 
 
 def csrf_token(request: Request) -> str:

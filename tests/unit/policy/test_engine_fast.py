@@ -110,3 +110,21 @@ def test_memo_served_decisions_equal_fresh_ones() -> None:
     fresh = [compile_packs(packs).decide(t).to_dict() for t in transfers]
     assert first == again == fresh
     assert len({str(d["outcome"]) for d in first}) > 1
+
+
+def test_every_shipped_rule_is_written_out_as_code() -> None:
+    # The generated functions fall back to the closures when a shape cannot be written; the
+    # shipped packs must not need that (it would be a silent slowdown).
+    from accord.packs import shipped
+
+    engine = compile_packs(shipped())
+    for cp in engine._packs:
+        for rule in cp.rules:
+            assert rule.written is not None, (cp.meta.id, rule.rule.id)
+            assert rule.fast.__code__.co_filename == "<holds>", (cp.meta.id, rule.rule.id)
+    t = make_transfer(transaction="vendor", importer={"country": "CN"})
+    engine.decide(t)
+    dsp = next(cp for cp in engine._packs if cp.meta.id == "us-dsp")
+    assert dsp.index.memo
+    for cands in dsp.index.memo.values():
+        assert cands.values.__code__.co_filename == "<values>"

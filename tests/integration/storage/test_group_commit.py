@@ -1,0 +1,113 @@
+"""Group commit: receipts built from the batch in memory, the checkpoint signed in the batch's own
+transaction, and two writers (two processes' services) sharing one database."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from accord.ledger import merkle
+from accord.ledger.bundle import verify_bundle
+from accord.ledger.store import InclusionProof
+from accord.service import OPERATOR
+from accord.storage.ledger_bridge import batch_proofs
+from conftest import TRANSFER, make_account
+
+
+@settings(max_examples=100, deadline=None)
+@given(start=st.integers(min_value=0, max_value=300), count=st.integers(min_value=1, max_value=40))
+def test_batch_proofs_equal_proofs_over_the_whole_tree(start: int, count: int) -> None:
+    leaves = [f"leaf {i}".encode() for i in range(start + count)]
+    hashes = [merkle.leaf_hash(d) for d in leaves]
+    size = start + count
+    edge = None
+    if start:
+        edge = InclusionProof(
+            start - 1,
+            start,
+            hashes[start - 1],
+            tuple(merkle.inclusion_proof(leaves, start - 1, start)),
+        )
+    before, after, proofs = batch_proofs(start, hashes[start:], edge)
+    assert before == merkle.root_hash(leaves[:start])
+    assert after == merkle.root_hash(leaves)
+    for i, proof in zip(range(start, size), proofs, strict=True):
+        assert (proof.leaf_index, proof.log_size, proof.leaf_hash) == (i, size, hashes[i])
+        assert list(proof.hashes) == merkle.inclusion_proof(leaves, i, size)
+
+
+def test_a_batch_shares_one_checkpoint_and_every_receipt_verifies(service: Any) -> None:
+    from accord.ledger.checkpoint import Verifier
+
+    service.ensure_shipped_packs()
+    org = service.create_org(OPERATOR, name="Org", country="DE")
+    principal = service.authenticate_token(
+        make_account(service, email="m@x.org", role="member", org_id=org["id"]).token
+    )
+    service.decide(principal, TRANSFER)
+    checkpoints = len(service.ledger.writer.checkpoints())
+    batch = [service.prepare_decision(principal, TRANSFER | {"id": f"b-{i}"}) for i in range(7)]
+    service._write_batch(batch)
+    views = [item.done.result()[1] for item in batch]
+    # One checkpoint for the whole batch, signed in the batch's transaction.
+    assert len(service.ledger.writer.checkpoints()) == checkpoints + 1
+    assert len({view["receipt"]["checkpoint"] for view in views}) == 1
+    verifier = Verifier.from_text(service.ledger.verifier_key())
+    for view in views:
+        verified = verify_bundle(view["receipt"], verifier, origin=service.ledger.origin)
+        assert verified.leaf_index == view["leaf_index"]
+        assert verified.entry.body["digest"] == view["digest"]
+        # The stored decision and its digest match what was acknowledged.
+        stored = service.get_decision(OPERATOR, view["id"])
+        assert stored["digest"] == view["digest"]
+        assert stored["decision"] == view["decision"]
+        assert stored["transfer"] == view["transfer"]
+    assert service.ledger.writer.verify().size == service.ledger.size()
+
+
+def test_two_writers_on_one_database_keep_one_consistent_log(service: Any, settings: Any) -> None:
+    """Two services on one database (as two worker processes): their batches interleave, each
+    one's log writer notices the other's appends, and every receipt verifies."""
+    from accord.ledger.checkpoint import Verifier
+    from accord.service import Service
+
+    service.ensure_shipped_packs()
+    org = service.create_org(OPERATOR, name="Org", country="DE")
+    token = make_account(service, email="m@x.org", role="member", org_id=org["id"]).token
+    other = Service(settings, migrate=False)
+    try:
+        views: list[dict[str, Any]] = []
+        lock = threading.Lock()
+
+        errors: list[BaseException] = []
+
+        def run(svc: Any, n: int) -> None:
+            try:
+                principal = svc.authenticate_token(token)
+                for i in range(n):
+                    view = svc.decide(principal, TRANSFER | {"id": f"{id(svc)}-{i}"})
+                    with lock:
+                        views.append(view)
+            except Exception as exc:  # reported below, in the test's thread
+                errors.append(exc)
+
+        threads = [
+            threading.Thread(target=run, args=(svc, 15)) for svc in (service, other, service, other)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == [], [e.diagnostics[0].message for e in errors if hasattr(e, "diagnostics")]
+        assert sorted(v["leaf_index"] for v in views) == list(range(60))
+        verifier = Verifier.from_text(service.ledger.verifier_key())
+        for view in views:
+            verify_bundle(view["receipt"], verifier, origin=service.ledger.origin)
+        report = service.ledger.writer.verify()
+        assert report.size == 60
+        assert service.count_rows()["decisions"] == 60
+    finally:
+        other.close()

@@ -1,0 +1,81 @@
+"""The in-process token cache: changes made through this process apply at once; changes made by
+another process apply once the cache entry expires (``TOKEN_CACHE_SECONDS``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from conftest import TRANSFER, Client, World
+
+
+def _decide(client: Client, headers: dict[str, str]) -> int:
+    return client.post(
+        "/api/v1/decisions", json={"transfer": TRANSFER}, headers=headers
+    ).status_code
+
+
+def test_revoke_through_the_api_refuses_the_token_at_once(
+    client: Client, world: World, service: Any
+) -> None:
+    member = world["member_a"]
+    assert _decide(client, member.headers) == 201
+    assert (
+        service.cached_principal(member.token) is not None
+    )  # the next request is served from memory
+    token_id = client.get("/api/v1/tokens", headers=member.headers).json()[0]["id"]
+    revoked = client.post(f"/api/v1/tokens/{token_id}/revoke", headers=world["admin"].headers)
+    assert revoked.status_code == 200
+    assert service.cached_principal(member.token) is None
+    assert _decide(client, member.headers) == 401
+    assert client.get("/api/v1/me", headers=member.headers).status_code == 401
+
+
+def test_role_change_through_the_api_applies_at_once(client: Client, world: World) -> None:
+    auditor = world["auditor"]
+    assert client.get("/api/v1/me", headers=auditor.headers).json()["role"] == "auditor"
+    changed = client.post(
+        f"/api/v1/users/{auditor.user_id}/role",
+        json={"role": "regulator"},
+        headers=world["admin"].headers,
+    )
+    assert changed.status_code == 200, changed.text
+    assert client.get("/api/v1/me", headers=auditor.headers).json()["role"] == "regulator"
+
+
+def test_disabling_a_user_refuses_its_token_at_once(
+    client: Client, world: World, service: Any
+) -> None:
+    from accord.service import OPERATOR
+
+    member = world["member_b"]
+    assert _decide(client, member.headers) == 201
+    service.set_active(OPERATOR, member.user_id, False)
+    assert _decide(client, member.headers) == 401
+
+
+def test_revocation_by_another_process_applies_when_the_entry_expires(
+    client: Client, world: World, service: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process (another worker, ``accord tokens revoke``) cannot empty this cache: the
+    revocation holds once the cached entry is older than TOKEN_CACHE_SECONDS."""
+    import accord.service as service_module
+    from accord.service import OPERATOR, Service
+
+    member = world["member_a"]
+    assert client.get("/api/v1/me", headers=member.headers).status_code == 200
+    token_id = client.get("/api/v1/tokens", headers=member.headers).json()[0]["id"]
+    other = Service(settings, migrate=False)
+    try:
+        other.revoke_token(OPERATOR, token_id)
+    finally:
+        other.close()
+    # Still within the TTL: this process has not heard of it (this is the documented window).
+    assert service.cached_principal(member.token) is not None
+    # Once expired, the token is checked against the database again and refused.
+    for key, (principal, tid, _expires) in list(service._tokens.items()):
+        service._tokens[key] = (principal, tid, 0.0)
+    assert service.cached_principal(member.token) is None
+    assert client.get("/api/v1/me", headers=member.headers).status_code == 401
+    assert service_module.TOKEN_CACHE_SECONDS <= 2.0
