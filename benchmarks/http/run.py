@@ -286,8 +286,16 @@ def profile(n: int, where: Path | None = None) -> None:
         principal = service.authenticate_token(token)
         assert principal is not None
         docs = [json.loads(b)["transfer"] for b in transfer_bodies()]
+
+        def one(doc: dict[str, Any]) -> None:
+            # What a request and the group-commit writer do, in this thread (so that cProfile
+            # sees both), one decision per batch.
+            pending = service.prepare_decision(principal, doc)
+            service._write_batch([pending])
+            pending.done.result()
+
         for doc in docs[:5]:
-            service.decide(principal, doc)
+            one(doc)
 
         # First without a profiler: wall time of each step, per decision.
         spent: dict[str, float] = {}
@@ -304,15 +312,15 @@ def profile(n: int, where: Path | None = None) -> None:
 
             setattr(owner, name, wrapper)
 
-        for owner, name in ((service, "_write_rows"), (service, "_engine_for_active_packs"),
-                            (service.ledger, "sign"), (service.ledger, "receipt")):  # fmt: skip
+        for owner, name in ((service, "prepare_decision"), (service, "_write_rows"),
+                            (service.ledger, "batch_receipts")):  # fmt: skip
             if hasattr(owner, name):
                 timed(owner, name)
         began = time.perf_counter()
         for i in range(n):
-            service.decide(principal, docs[i % len(docs)])
+            one(docs[i % len(docs)])
         elapsed = time.perf_counter() - began
-        print(f"in-process Service.decide, no profiler: {n / elapsed:,.0f}/s, "
+        print(f"in-process decisions (prepare + write, one per batch), no profiler: {n / elapsed:,.0f}/s, "
               f"{elapsed / n * 1e3:.2f} ms each, of which:")  # fmt: skip
         for name, seconds in spent.items():
             print(f"  {name:<28} {seconds / n * 1e3:6.2f} ms")
@@ -322,24 +330,25 @@ def profile(n: int, where: Path | None = None) -> None:
         began = time.perf_counter()
         profiler.enable()
         for i in range(n):
-            service.decide(principal, docs[i % len(docs)])
+            one(docs[i % len(docs)])
         profiler.disable()
         elapsed = time.perf_counter() - began
         print(
-            f"in-process Service.decide: {n / elapsed:,.0f}/s ({elapsed / n * 1e6:,.0f} µs each,"
+            f"in-process decisions: {n / elapsed:,.0f}/s ({elapsed / n * 1e6:,.0f} µs each,"
             " profiler on)"
         )
         stats = pstats.Stats(profiler)
         print("\nwhere the time goes (cumulative, per decision):")
         wanted = {
-            ("service.py", "decide"): "Service.decide (total)",
+            ("run.py", "one"): "one decision (total)",
             ("transfer.py", "from_mapping"): "  validate the transfer document",
             ("service.py", "_engine_for_active_packs"): "  find the compiled engine",
             ("compile.py", "decide"): "  evaluate (compiled engine)",
-            ("_impl.py", "dumps"): "  canonical JSON (RFC 8785) for the digest",
-            ("service.py", "_write_rows"): "  write rows + ledger append (one transaction)",
-            ("ledger_bridge.py", "sign"): "  sign a checkpoint (own transaction)",
-            ("ledger_bridge.py", "receipt"): "  build the receipt (proof, entry)",
+            ("entries.py", "canonical_json"): "  canonical JSON (RFC 8785)",
+            ("service.py", "prepare_decision"): "  validate, evaluate, canonicalise, digest",
+            ("service.py", "_write_rows"): "  one transaction: rows, log entries, checkpoint",
+            ("ledger_bridge.py", "append_batch_in"): "  log append, proofs, checkpoint in place",
+            ("ledger_bridge.py", "batch_receipts"): "  receipts (from memory)",
             ("~", "<method 'commit' of 'sqlite3.Connection' objects>"): "  sqlite3 COMMIT (fsync)",
             ("~", "<method 'execute' of 'sqlite3.Cursor' objects>"): "  sqlite3 statements",
         }
@@ -360,16 +369,17 @@ def profile(n: int, where: Path | None = None) -> None:
 
 #: Functions whose share of the server's samples ``--py-spy`` reports (substring of py-spy's name).
 SPY_FUNCTIONS = (
-    ("Service.decide", "Service.decide (whole decision path)"),
-    ("Service.authenticate_token", "token authentication (a read per request)"),
-    ("_on_connect", "opening SQLite connections (pool overflow)"),
-    ("Service._commit", "group commit (waiting for the lock + writing)"),
-    ("Service._write_rows", "  rows + ledger append, one transaction per batch"),
-    ("LedgerBridge.sign", "  signing one checkpoint per batch"),
-    ("LedgerBridge.receipt", "receipt (checkpoint, entry, proof re-read)"),
+    ("create_decision", "decision endpoint on the event loop (validate, evaluate, wait)"),
+    ("Service.prepare_decision", "  validate + evaluate + canonical JSON + digest"),
+    ("current_principal", "authentication (token cache; database on a miss)"),
+    ("<locals>._on_connect", "opening SQLite connections"),
+    ("Service._write_loop", "group-commit writer thread (writing + waiting for the GIL)"),
+    ("Service._write_rows", "  one transaction per batch: rows, log entries, checkpoint"),
+    ("LedgerBridge.append_batch_in", "    log append + proofs + checkpoint signed in place"),
+    ("LedgerBridge.batch_receipts", "  receipts from memory"),
     ("Transfer.from_mapping", "transfer validation"),
     ("Engine.decide", "evaluation (compiled engine)"),
-    ("rfc8785/_impl.py", "canonical JSON for the digest (RFC 8785)"),
+    ("canonical_json", "canonical JSON (RFC 8785)"),
     ("serialize_response", "response validation + JSON"),
     ("Queue.get", "idle worker threads (not CPU)"),
 )
