@@ -320,7 +320,8 @@ def profile(n: int, where: Path | None = None) -> None:
         for i in range(n):
             one(docs[i % len(docs)])
         elapsed = time.perf_counter() - began
-        print(f"in-process decisions (prepare + write, one per batch), no profiler: {n / elapsed:,.0f}/s, "
+        print(f"in-process decisions (prepare + write, one per batch), no profiler: "
+              f"{n / elapsed:,.0f}/s, "
               f"{elapsed / n * 1e3:.2f} ms each, of which:")  # fmt: skip
         for name, seconds in spent.items():
             print(f"  {name:<28} {seconds / n * 1e3:6.2f} ms")

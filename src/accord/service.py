@@ -137,6 +137,10 @@ class Principal:
 
 
 ANONYMOUS = Principal()
+# Statements of the group commit, built once.
+_INSERT_TRANSFERS = insert(TransferRecord)
+_INSERT_DECISIONS = insert(DecisionRecord)
+_INSERT_DECISION_PACKS = insert(DecisionPack)
 #: Most decisions written in one group-commit transaction.
 MAX_BATCH = 256
 #: How often (seconds) the compiled engine checks the database for pack changes made elsewhere.
@@ -992,7 +996,7 @@ class Service:
         with self.db.write() as session:
             conn = session.connection()
             conn.execute(
-                insert(TransferRecord),
+                _INSERT_TRANSFERS,
                 [
                     {
                         "id": tid,
@@ -1023,7 +1027,7 @@ class Service:
                 for item, tid, leaf in zip(batch, transfer_ids, appended.leaves, strict=True)
             ]
             conn.execute(
-                insert(DecisionRecord),
+                _INSERT_DECISIONS,
                 [
                     {
                         "id": record.id,
@@ -1045,7 +1049,7 @@ class Service:
                 for pack in item.packs
             ]
             if pack_rows:
-                conn.execute(insert(DecisionPack), pack_rows)
+                conn.execute(_INSERT_DECISION_PACKS, pack_rows)
             org_ids = {item.principal.org_id for item in batch} - {None}
             names = (
                 dict(conn.execute(select(Org.id, Org.name).where(Org.id.in_(org_ids))).all())
