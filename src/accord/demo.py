@@ -202,8 +202,11 @@ def transfer(rng: random.Random, n: int, exporter_country: str, org_name: str) -
 
 
 def seed(service: Service, *, decisions: int = DEFAULT_DECISIONS) -> DemoWorld:
-    """Create the demo world unless it exists. Decisions that fail validation are skipped."""
-    service.ensure_shipped_packs()
+    """Create the demo world unless it exists. Decisions that fail validation are skipped.
+
+    The demo world puts the shipped example agreement in force next to the regulations.
+    """
+    service.ensure_shipped_packs(activate_agreements=True)
     with service.db.read() as session:
         exists = session.scalar(select(Org).where(Org.name == ORGS[0][0])) is not None
     if exists:

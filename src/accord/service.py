@@ -241,8 +241,12 @@ class Service:
 
     # ------------------------------------------------------------------ bootstrap
 
-    def ensure_shipped_packs(self) -> list[str]:
-        """Store every shipped pack not stored yet, active at version 1. Returns the ids added."""
+    def ensure_shipped_packs(self, *, activate_agreements: bool = False) -> list[str]:
+        """Store every shipped pack not stored yet at version 1; return the ids added.
+
+        Regulations are stored active. A shipped agreement binds only its parties, so it is stored
+        as a draft for a regulator to activate, unless ``activate_agreements`` (the demo world).
+        """
         texts = _shipped_pack_texts()
         added: list[str] = []
         with self.db.write() as session:
@@ -260,7 +264,10 @@ class Service:
                     if self._refresh_shipped(session, parsed, text):
                         added.append(parsed.meta.id)
                     continue
-                self._store_version(session, parsed, text, actor_id=None, status=PackStatus.ACTIVE)
+                status = PackStatus.ACTIVE
+                if str(parsed.meta.kind) == "agreement" and not activate_agreements:
+                    status = PackStatus.DRAFT
+                self._store_version(session, parsed, text, actor_id=None, status=status)
                 added.append(parsed.meta.id)
         if added:
             self._pack_generation += 1

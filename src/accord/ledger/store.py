@@ -653,9 +653,15 @@ class Ledger:
                     "the log's tree head is missing",
                     [Diagnostic("ledger_state has no row but entries exist", path="ledger_state")],
                 )
+            # Two first writers may race here: the loser waits on the winner's row and then
+            # inserts nothing; both then take the row lock as usual.
             self._x(
-                conn, "INSERT INTO ledger_state (id, size, root) VALUES (1, 0, ?)", (EMPTY_ROOT,)
+                conn,
+                "INSERT INTO ledger_state (id, size, root) VALUES (1, 0, ?)"
+                " ON CONFLICT (id) DO NOTHING",
+                (EMPTY_ROOT,),
             )
+            self._x(conn, "UPDATE ledger_state SET size = size WHERE id = 1")
         size, root = self._size(conn)
         cached = self._edge
         if cached is None or cached.size != size or cached.root != root:

@@ -314,3 +314,18 @@ def test_group_commit_isolates_a_failing_decision(service: Any) -> None:
     assert after["decisions"] == before["decisions"] + 2
     assert after["transfers"] == before["transfers"] + 2
     assert after["ledger"] == before["ledger"] + 2
+
+
+def test_shipped_agreements_wait_as_drafts_unless_asked(service: Any) -> None:
+    from accord import packs
+    from accord.storage.models import Pack
+
+    service.ensure_shipped_packs()
+    with service.db.read() as session:
+        status = {p.id: (p.kind, p.status) for p in session.scalars(sa.select(Pack))}
+    shipped = {p.meta.id: str(p.meta.kind) for p in packs.shipped()}
+    assert set(status) == set(shipped)
+    for pack_id, kind in shipped.items():
+        expected = PackStatus.DRAFT if kind == "agreement" else PackStatus.ACTIVE
+        assert status[pack_id] == (kind, expected.value), pack_id
+    assert any(kind == "agreement" for kind in shipped.values())
