@@ -97,10 +97,18 @@ lookup_table = sa.Table(
     "ledger_lookup",
     metadata,
     # The first 8 bytes of a leaf hash as a signed 64-bit integer → the first leaf with that hash.
-    # An accelerator only: `find` confirms every hit against the stored (verified) leaf hash and
-    # falls back to a scan on a miss, so a lost or altered row cannot give a wrong answer.
+    # Built lazily by `find` (appends never pay for it) and only an accelerator: `find` confirms
+    # every hit against the stored (verified) leaf hash and falls back to a scan on a miss, so a
+    # lost or altered row cannot give a wrong answer.
     sa.Column("id", _Id, primary_key=True, autoincrement=False),
     sa.Column("leaf_index", sa.BigInteger(), nullable=False),
+)
+
+lookup_state_table = sa.Table(
+    "ledger_lookup_state",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=False),
+    sa.Column("indexed", sa.BigInteger(), nullable=False),  # leaves [0, indexed) are in the lookup
 )
 
 state_table = sa.Table(
@@ -324,14 +332,16 @@ def _grow(
     return _Edge(size, _edge_root(size, rows), rows, bundle), tile_rows, bundle_rows
 
 
-def _lookup_rows(first: int, tile_rows: Sequence[tuple[int, bytes]]) -> list[tuple[int, int]]:
-    """``ledger_lookup`` rows for the leaves from index ``first`` on, read off the new leaf rows."""
+def _lookup_rows(
+    first: int, end: int, leaf_rows: Iterable[tuple[int, bytes]]
+) -> list[tuple[int, int]]:
+    """``ledger_lookup`` rows for leaves ``first <= index < end``, read off stored leaf rows."""
     out: list[tuple[int, int]] = []
-    for rid, data in tile_rows:
-        if rid >> _LEVEL_SHIFT:
-            break  # leaf rows (height 0) come first
+    for rid, data in leaf_rows:
         base = rid * _ROW
-        for offset in range(max(first - base, 0) * 32, len(data), 32):
+        lo = max(first - base, 0) * 32
+        hi = min((end - base) * 32, len(data))
+        for offset in range(lo, hi, 32):
             out.append((_key_of(data, offset)[0], base + offset // 32))
     return out
 
@@ -683,7 +693,6 @@ class Ledger:
         new, tile_rows, bundle_rows = _grow(edge, datas)
         self._x(conn, _UPSERT.format("ledger_bundles"), bundle_rows)
         self._x(conn, _UPSERT.format("ledger_tiles"), tile_rows)
-        self._x(conn, _LOOKUP, _lookup_rows(edge.size, tile_rows))
         self._x(
             conn, "UPDATE ledger_state SET size = ?, root = ? WHERE id = 1", (new.size, new.root)
         )
@@ -802,11 +811,13 @@ class Ledger:
         """The index of the first entry with this leaf hash, or ``None``.
 
         One indexed read of ``ledger_lookup`` (keyed by the hash's first 8 bytes), confirmed
-        against the stored leaf hash; only when that finds nothing are the stored leaf hashes
-        scanned (in C, 256 to a row), so the answer never depends on the lookup table alone.
+        against the stored leaf hash. The lookup is brought up to the tree head here, not at
+        append time, so appends never pay for it. Only when it finds nothing are the stored leaf
+        hashes scanned (in C, 256 to a row): the answer never depends on the lookup table alone.
         """
         if len(leaf_hash) != 32:
             return None
+        self._index_lookup()
         with self._connect() as conn:
             size = self._size(conn)[0]
             hit = self._x(
@@ -817,6 +828,35 @@ class Ledger:
                 if self._read_nodes(self._runner(conn), [(0, index)])[(0, index)] == leaf_hash:
                     return index
             return self._scan_for(conn, leaf_hash)
+
+    def _index_lookup(self) -> None:
+        """Add the leaves appended since the last lookup to ``ledger_lookup`` (one transaction)."""
+        with self._lock:
+            try:
+                with self.engine.begin() as conn:
+                    size = self._size(conn)[0]
+                    row = self._x(
+                        conn, "SELECT indexed FROM ledger_lookup_state WHERE id = 1"
+                    ).first()
+                    done = int(row[0]) if row is not None else 0
+                    if done >= size:
+                        return
+                    leaf_rows = self._x(
+                        conn,
+                        "SELECT id, data FROM ledger_tiles WHERE id >= ? AND id <= ? ORDER BY id",
+                        (done >> 8, (size - 1) >> 8),
+                    ).all()
+                    rows = _lookup_rows(done, size, [(int(i), bytes(d)) for i, d in leaf_rows])
+                    if rows:
+                        self._x(conn, _LOOKUP, rows)
+                    self._x(
+                        conn,
+                        "INSERT INTO ledger_lookup_state (id, indexed) VALUES (1, ?)"
+                        " ON CONFLICT (id) DO UPDATE SET indexed = excluded.indexed",
+                        (size,),
+                    )
+            except sa.exc.SQLAlchemyError as exc:
+                raise StorageError("cannot index the log", [Diagnostic(str(exc))]) from exc
 
     def _scan_for(self, conn: Connection, leaf_hash: bytes) -> int | None:
         sql = "SELECT id, data FROM ledger_tiles WHERE id >= 0 AND id < ? ORDER BY id"

@@ -92,9 +92,15 @@ def test_find_by_leaf_hash(ledger: Ledger) -> None:
 
 def test_find_never_trusts_the_lookup_table_alone(ledger: Ledger) -> None:
     datas = _filled(ledger, [300])
+    with ledger.engine.connect() as conn:  # appends leave the lookup to `find`
+        assert conn.execute(sa.text("SELECT count(*) FROM ledger_lookup")).scalar() == 0
+    assert ledger.find(merkle.leaf_hash(datas[299])) == 299
     with ledger.engine.connect() as conn:
         count = conn.execute(sa.text("SELECT count(*) FROM ledger_lookup")).scalar()
     assert count == len({merkle.leaf_hash(d)[:8] for d in datas})
+    later = _entries(300, 10)  # later appends are indexed by the next `find`
+    assert ledger.append(later) == list(range(300, 310))
+    assert ledger.find(merkle.leaf_hash(later[-1].to_bytes())) == 309
     # A lookup row pointing at the wrong leaf, and a lost row: find still answers correctly.
     _exec(ledger, "UPDATE ledger_lookup SET leaf_index = 3 WHERE leaf_index = 250")
     _exec(ledger, "DELETE FROM ledger_lookup WHERE leaf_index = 120")

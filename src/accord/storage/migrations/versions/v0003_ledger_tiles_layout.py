@@ -1,4 +1,4 @@
-"""The log's tile layout (bundles and hash rows) and its ``ledger_lookup`` accelerator.
+"""The log's tile layout (bundles and hash rows) and its ``ledger_lookup`` accelerator tables.
 
 A database migrated before the log moved to bundles and hash rows is converted in this
 transaction by :func:`accord.ledger.store.create_tables`, which checks the recomputed root against
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from alembic import op
 
-from accord.ledger.store import create_tables, lookup_table
+from accord.ledger.store import create_tables, lookup_state_table, lookup_table
 
 revision = "0003"
 down_revision = "0002"
@@ -26,4 +26,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    lookup_state_table.drop(op.get_bind(), checkfirst=True)
     lookup_table.drop(op.get_bind(), checkfirst=True)
