@@ -9,13 +9,13 @@ recognitions used) comes from :mod:`accord.vocab.certifications` and is memoised
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import operator
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from accord.policy import _vocab
 from accord.policy.transfer import SUBJECTS_PREFIX, Transfer, fact_spec
+from accord.vocab.certifications import assess as assess_certifications
 
 #: A condition's value: true, false or ``None`` (unknown, Kleene logic).
 Tri = bool | None
@@ -67,26 +67,8 @@ def _assess_certs(certs: Sequence[Any] | None, on: dt.date) -> _CertValue | None
 
 
 def _assess_certs_uncached(certs: Sequence[Any], on: dt.date) -> _CertValue:
-    try:
-        registry: Any = importlib.import_module("accord.vocab.certifications")
-    except ImportError:  # pragma: no cover - the registry ships with the package
-        registry = None
-    assess = getattr(registry, "assess", None)
-    if assess is not None:
-        result = assess(certs, on)
-        return frozenset(result.effective), frozenset(result.unknown), tuple(result.recognitions)
-    effective_schemes = getattr(registry, "effective_schemes", None)
-    if effective_schemes is not None:  # pragma: no cover - older registry API
-        schemes, recs = effective_schemes(certs, on)
-        maybe = frozenset(c.scheme for c in certs if str(c.status) == "unknown")
-        return frozenset(schemes), maybe - frozenset(schemes), tuple(recs)
-    active = frozenset(  # pragma: no cover - no registry at all
-        c.scheme
-        for c in certs
-        if str(c.status) == "active" and (c.valid_until is None or c.valid_until >= on)
-    )
-    maybe = frozenset(c.scheme for c in certs if str(c.status) == "unknown")  # pragma: no cover
-    return active, maybe - active, ()  # pragma: no cover
+    result = assess_certifications(certs, on)
+    return frozenset(result.effective), frozenset(result.unknown), tuple(result.recognitions)
 
 
 def _attr_getter(path: str) -> Callable[[_View], Any]:

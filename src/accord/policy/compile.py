@@ -288,18 +288,7 @@ class Engine:
         if refs:
             assessed = view.certs()
             if assessed is not None:
-                recognitions = tuple(
-                    Recognition(
-                        held=r.held,
-                        satisfied=r.satisfied,
-                        regime=r.regime,
-                        citation=r.citation,
-                        source=r.source,
-                        confidence=r.confidence,
-                    )
-                    for r in assessed[2]
-                    if r.satisfied in refs
-                )
+                recognitions = tuple(r for r in assessed[2] if r.satisfied in refs)
         return _decision(
             transfer.id, on, outcome, obligations, reasons, missing, statuses, recognitions, errors
         )

@@ -8,6 +8,8 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
+from accord.vocab.certifications import Recognition
+
 __all__ = [
     "STRICTNESS",
     "Decision",
@@ -177,41 +179,6 @@ class PackStatus:
             why=data["why"],
             outcome=None if outcome is None else Outcome(outcome),
             missing=tuple(data.get("missing") or ()),
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class Recognition:
-    """A certification recognised as another scheme, relied on by the decision."""
-
-    held: str
-    satisfied: str
-    regime: str
-    citation: str
-    source: str = ""
-    confidence: str = "confirmed"
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return {
-            "held": self.held,
-            "satisfied": self.satisfied,
-            "regime": self.regime,
-            "citation": self.citation,
-            "source": self.source,
-            "confidence": self.confidence,
-        }
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Recognition:
-        """Inverse of :meth:`to_dict`."""
-        return cls(
-            held=data["held"],
-            satisfied=data["satisfied"],
-            regime=data["regime"],
-            citation=data["citation"],
-            source=data.get("source", ""),
-            confidence=data.get("confidence", "confirmed"),
         )
 
 

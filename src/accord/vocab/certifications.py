@@ -85,6 +85,18 @@ class Recognition:
             "confidence": self.confidence,
         }
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Recognition:
+        """Inverse of :meth:`to_dict`."""
+        return cls(
+            held=data["held"],
+            satisfied=data["satisfied"],
+            regime=data["regime"],
+            citation=data["citation"],
+            source=data.get("source", ""),
+            confidence=data.get("confidence", "confirmed"),
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class NonRecognition:
