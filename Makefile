@@ -9,7 +9,8 @@ export ACCORD_TEST_PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
+# setup.py and the C sources too: the editable install builds the C extensions in place.
+$(STAMP): pyproject.toml setup.py $(wildcard src/accord/*/*.c)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'

@@ -30,6 +30,10 @@ def create() -> FastAPI:
     async def trivial(body: dict[str, Any] = Body(...)) -> dict[str, Any]:
         return {"ok": True, "keys": len(body)}
 
+    # First in the routing table, so that routing costs it as little as it can cost any route
+    # (appended last, FastAPI would try every other route first).
+    routes = app.router.routes
+    routes.insert(0, routes.pop())
     return app
 
 
@@ -42,6 +46,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--no-sequencer", action="store_true")
     args = parser.parse_args(argv)
     os.environ.update(prepare_workers(Settings.from_env()))
     here = str(Path(__file__).resolve().parent)
@@ -52,6 +57,7 @@ def main(argv: list[str] | None = None) -> None:
         host=args.host,
         port=args.port,
         workers=args.workers,
+        sequencer=not args.no_sequencer,
         log_level="warning",
         access_log=False,
     )

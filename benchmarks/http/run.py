@@ -28,6 +28,7 @@ import json
 import os
 import pstats
 import re
+import resource
 import shutil
 import socket
 import sqlite3
@@ -62,6 +63,8 @@ class Result:
     latencies_ms: list[float] = field(default_factory=list)
     p50_ms: float | None = None
     p99_ms: float | None = None
+    #: CPU µs per request spent by each process: the web server, the sequencer, the load client.
+    cpu_us: dict[str, float] = field(default_factory=dict)
 
     @property
     def rate(self) -> float:
@@ -128,10 +131,12 @@ def free_port() -> int:
 
 
 def start_server(
-    env: dict[str, str], port: int, log: Path, workers: int = 1
+    env: dict[str, str], port: int, log: Path, workers: int = 1, sequencer: bool = True
 ) -> subprocess.Popen[bytes]:
     cmd = [sys.executable, str(HERE / "bench_app.py"), "--port", str(port),
            "--workers", str(workers)]  # fmt: skip
+    if not sequencer:
+        cmd.append("--no-sequencer")
     process = subprocess.Popen(cmd, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -244,6 +249,60 @@ def wrk_load(
         m = re.search(rf"^\s+{pct}%\s+([\d.]+)(us|ms|s|m)\s*$", out, re.M)
         if m:
             setattr(result, attr, _ms(m.group(1), m.group(2)))
+    return result
+
+
+# ---------------------------------------------------------------------------------- CPU
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _stat(pid: int) -> list[str] | None:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` so far (0 if it is gone)."""
+    fields = _stat(pid)
+    return (int(fields[11]) + int(fields[12])) / _TICK if fields else 0.0
+
+
+def _sequencers(parent: int) -> list[int]:
+    """Processes started by ``parent`` running the sequencer."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            fields = _stat(int(entry.name))
+            try:
+                cmdline = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if fields and int(fields[1]) == parent and b"accord.sequencer" in cmdline:
+                found.append(int(entry.name))
+    return found
+
+
+def _client_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def with_cpu(server: int, load: Any) -> Result:
+    """Run ``load()`` and attach the CPU each process spent per request."""
+    sequencers = _sequencers(server)
+    processes = {"web": [server], "sequencer": sequencers}
+    before = {k: sum(map(_cpu_seconds, v)) for k, v in processes.items()}
+    client = _client_cpu()
+    started = time.process_time()
+    result: Result = load()
+    spent = {k: sum(map(_cpu_seconds, v)) - before[k] for k, v in processes.items()}
+    spent["client"] = (_client_cpu() - client) + (time.process_time() - started)
+    if result.requests:
+        result.cpu_us = {k: v / result.requests * 1e6 for k, v in spent.items()}
     return result
 
 
@@ -441,6 +500,7 @@ def measure(
     concurrency: int,
     with_trivial: bool,
     workers: int = 1,
+    sequencer: bool = True,
     py_spy: bool = False,
 ) -> Session:
     """Seed a database, start a server, load it in alternating rounds, stop it, check it."""
@@ -450,15 +510,22 @@ def measure(
     try:
         env, token = seed(folder)
         port = free_port()
-        server = start_server(env, port, folder / "server.log", workers)
+        server = start_server(env, port, folder / "server.log", workers, sequencer)
         base = f"http://127.0.0.1:{port}"
         auth = {"Authorization": f"Bearer {token}"}
         plain = {"Content-Type": "application/json"}
 
         def run(path: str, headers: dict[str, str]) -> Result:
+            assert server is not None
             if tool == "wrk":
-                return wrk_load(base + path, bodies, headers, seconds, concurrency, folder)
-            return httpx_load(base + path, bodies, {**plain, **headers}, n, concurrency)
+                return with_cpu(
+                    server.pid,
+                    lambda: wrk_load(base + path, bodies, headers, seconds, concurrency, folder),
+                )
+            return with_cpu(
+                server.pid,
+                lambda: httpx_load(base + path, bodies, {**plain, **headers}, n, concurrency),
+            )
 
         # Warm-up (imports, compiled packs, connections), with the Python client for both tools.
         httpx_load(base + TRIVIAL, bodies, plain, 200, 8)
@@ -506,6 +573,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--workers", type=int, default=1, help="server processes (`accord serve --workers N`)"
     )
+    parser.add_argument(
+        "--no-sequencer",
+        action="store_true",
+        help="record in the web process (`accord serve --no-sequencer`)",
+    )
     parser.add_argument("--requests", type=int, default=None, help="per endpoint (httpx)")
     parser.add_argument("--seconds", type=int, default=None, help="per endpoint (wrk)")
     parser.add_argument("--rounds", type=int, default=None, help="alternating rounds")
@@ -543,6 +615,7 @@ def main(argv: list[str] | None = None) -> int:
         "rounds": rounds,
         "concurrency": args.concurrency,
         "workers": args.workers,
+        "sequencer": not args.no_sequencer,
     }
     load_before = os.getloadavg()[0]
     product = measure(
@@ -561,13 +634,17 @@ def main(argv: list[str] | None = None) -> int:
     load = f"{seconds} s" if tool == "wrk" else f"{n} requests"
     print(
         f"\nHTTP benchmark — {tool}, concurrency {args.concurrency}, {load} per endpoint per "
-        f"round, {rounds} round(s), median shown; {args.workers} server worker(s); "
+        f"round, {rounds} round(s), median shown; {args.workers} web worker(s) "
+        f"{'+ the sequencer process' if not args.no_sequencer else '(no sequencer)'}; "
         f"SQLite journal_mode={product.journal}, "
         f"synchronous=FULL; {os.cpu_count()} CPUs; load average {load_before:.1f} before, "
         f"{os.getloadavg()[0]:.1f} after (1 min)\n"
     )
-    print("| endpoint | requests/s | p50 ms | p99 ms | vs trivial | errors |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print(
+        "| endpoint | requests/s | p50 ms | p99 ms | vs trivial | errors "
+        "| CPU µs/request: web, sequencer, client |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---|")
     summary: dict[str, Any] = {
         "tool": tool,
         "concurrency": args.concurrency,
@@ -581,11 +658,17 @@ def main(argv: list[str] | None = None) -> int:
             "p50_ms": _median(results, "p50_ms"),
             "p99_ms": _median(results, "p99_ms"),
             "errors": sum(r.errors for r in results),
+            "cpu_us": {
+                k: statistics.median(r.cpu_us.get(k, 0.0) for r in results)
+                for k in ("web", "sequencer", "client")
+            },
         }
+        cpu = summary[label]["cpu_us"]
         print(
             f"| {label} | {rate:,.0f} | {_median(results, 'p50_ms'):.1f} | "
             f"{_median(results, 'p99_ms'):.1f} | {rate / t_rate if t_rate else 0:.0%} | "
-            f"{sum(r.errors for r in results)} |"
+            f"{sum(r.errors for r in results)} | "
+            f"{cpu['web']:.0f}, {cpu['sequencer']:.0f}, {cpu['client']:.0f} |"
         )
     print("\ntargets: recorded decisions ≥ 70% of the trivial endpoint and ≥ 1,000/s")
     ok = True

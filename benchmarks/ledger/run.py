@@ -24,6 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from accord.ledger import merkle
+from accord.ledger._hashing import NATIVE
 from accord.ledger.entries import Entry
 from accord.ledger.store import Ledger
 
@@ -80,7 +81,11 @@ def main(argv: list[str]) -> int:
     batch = args.batch
     rng = random.Random(6962)
 
-    print(f"# ledger benchmark: {n:,} leaves, batches of {batch:,}, {platform.python_version()}")
+    hashing = "native (C, OpenSSL SHA-256)" if NATIVE else "pure Python"
+    print(
+        f"# ledger benchmark: {n:,} leaves, batches of {batch:,}, {platform.python_version()}, "
+        f"hashing: {hashing}"
+    )
     results: dict[str, dict[str, str]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         # ---- Accord ------------------------------------------------------------------------------

@@ -13,14 +13,14 @@ import hashlib
 import logging
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from accord.errors import (
@@ -35,6 +35,7 @@ from accord.errors import (
 from accord.ledger.entries import Entry, canonical_json
 from accord.settings import Settings
 from accord.storage import accounts
+from accord.storage.bulk import BulkInsert
 from accord.storage.db import Database, JSONText
 from accord.storage.ledger_bridge import AppendedBatch, LedgerBridge
 from accord.storage.migrate import upgrade
@@ -56,6 +57,7 @@ from accord.storage.models import (
 
 ENTRY_SCHEMA = "accord.entry/1"
 _log = logging.getLogger("accord.service")
+_M = TypeVar("_M", bound=Callable[..., Any])
 
 
 class Capability(StrEnum):
@@ -138,9 +140,16 @@ class Principal:
 
 ANONYMOUS = Principal()
 # Statements of the group commit, built once.
-_INSERT_TRANSFERS = insert(TransferRecord)
-_INSERT_DECISIONS = insert(DecisionRecord)
-_INSERT_DECISION_PACKS = insert(DecisionPack)
+_INSERT_TRANSFERS = BulkInsert(
+    TransferRecord.__table__,
+    ("id", "external_id", "org_id", "submitted_by", "document", "created_at"),
+)
+_INSERT_DECISIONS = BulkInsert(
+    DecisionRecord.__table__,
+    ("id", "transfer_id", "org_id", "outcome", "as_of", "decision", "digest", "leaf_index",
+     "created_at"),
+)  # fmt: skip
+_INSERT_DECISION_PACKS = BulkInsert(DecisionPack.__table__, ("decision_id", "pack_id"))
 #: Most decisions written in one group-commit transaction.
 MAX_BATCH = 256
 #: How often (seconds) the compiled engine checks the database for pack changes made elsewhere.
@@ -156,7 +165,7 @@ TOKEN_TOUCH_SECONDS = 60.0
 
 
 @dataclass(slots=True)
-class _Pending:
+class PendingDecision:
     """A decided transfer waiting for the group commit."""
 
     principal: Principal
@@ -172,6 +181,8 @@ class _Pending:
     #: RFC 8785 bytes of ``transfer_json`` and ``decision`` (computed once, stored as they are).
     transfer_bytes: bytes | None = None
     decision_bytes: bytes | None = None
+    #: The log entry's canonical bytes (the leaf data).
+    entry_bytes: bytes | None = None
 
 
 #: The command line acting with full rights on the local database.
@@ -198,6 +209,22 @@ def _packs_applied(decision: Mapping[str, Any]) -> list[str]:
     return sorted(set(out))
 
 
+def _tells_pack_listeners(method: _M) -> _M:
+    """Call the service's pack listeners once ``method`` returned (its transaction committed)."""
+
+    @functools.wraps(method)
+    def wrapper(self: Service, *args: Any, **kwargs: Any) -> Any:
+        result = method(self, *args, **kwargs)
+        for listener in list(self.pack_listeners):
+            try:
+                listener()
+            except Exception:  # a listener must not undo a committed change
+                _log.exception("pack listener failed")
+        return result
+
+    return wrapper  # type: ignore[return-value]
+
+
 class Service:
     """The service's operations, each one transaction, each checked against the caller."""
 
@@ -218,12 +245,14 @@ class Service:
         self._tokens_lock = threading.Lock()
         #: Bumped (after commit) by every change that can invalidate a cached token.
         self._accounts_generation = 0
-        self._pending: list[_Pending] = []
+        self._pending: list[PendingDecision] = []
         #: Decisions recorded by this process, by outcome (for ``/metrics``).
         self.recorded: dict[str, int] = {}
         #: Bumped by every pack change made through this process; other processes' changes are
         #: noticed by a query at most every ENGINE_RECHECK_SECONDS.
         self._pack_generation = 0
+        #: Called (no arguments) after every committed pack change made through this service.
+        self.pack_listeners: list[Callable[[], None]] = []
         self._engine_seen: tuple[int, float] = (-1, 0.0)
         self._pending_cond = threading.Condition()
         self._writer: threading.Thread | None = None
@@ -241,6 +270,7 @@ class Service:
 
     # ------------------------------------------------------------------ bootstrap
 
+    @_tells_pack_listeners
     def ensure_shipped_packs(self, *, activate_agreements: bool = False) -> list[str]:
         """Store every shipped pack not stored yet at version 1; return the ids added.
 
@@ -559,6 +589,7 @@ class Service:
         finally:  # after the commit (see authenticate_token)
             self.forget_tokens()
 
+    @_tells_pack_listeners
     def upload_pack(self, principal: Principal, text: str, *, source: str) -> dict[str, Any]:
         """Validate a pack text and store it as a new version (new packs start as drafts)."""
         principal.require(Capability.MANAGE_PACKS)
@@ -715,6 +746,7 @@ class Service:
             ).all()
             return [_event_view(e, email) for e, email in rows]
 
+    @_tells_pack_listeners
     def set_pack_status(
         self,
         principal: Principal,
@@ -832,6 +864,15 @@ class Service:
 
     # ------------------------------------------------------------------ decisions
 
+    def note_pack_change(self) -> None:
+        """Pack changes were committed elsewhere (another process): recompile before the next
+        decision instead of within ENGINE_RECHECK_SECONDS."""
+        self._pack_generation += 1
+
+    def warm_up(self) -> None:
+        """Compile the active packs now rather than on the first decision."""
+        self._engine_for_active_packs()
+
     def engine_ready(self) -> bool:
         """True when deciding needs no database read (the compiled engine is current), so a caller
         on an event loop may decide in place rather than in a worker thread."""
@@ -849,14 +890,21 @@ class Service:
         *,
         as_of: date | None = None,
         source: str | None = None,
-    ) -> _Pending:
+    ) -> PendingDecision:
         """Check the caller, validate and evaluate a transfer: the decision, ready to record
         (:meth:`submit_decision`). Nothing is written."""
         principal.require(Capability.SUBMIT)
         from accord.policy import Transfer
 
-        _no_nul(dict(document), "")
         transfer = Transfer.from_mapping(dict(document), source=source)
+        return self.prepare_transfer(principal, transfer, as_of=as_of)
+
+    def prepare_transfer(
+        self, principal: Principal, transfer: Any, *, as_of: date | None = None
+    ) -> PendingDecision:
+        """:meth:`prepare_decision` for a transfer already validated (a
+        :class:`~accord.policy.Transfer`, including its vocabulary checks)."""
+        principal.require(Capability.SUBMIT)
         engine = self._engine_for_active_packs()
         decision = engine.decide(transfer, as_of=as_of)
         decision_dict: dict[str, Any] = decision.to_dict()
@@ -866,6 +914,10 @@ class Service:
         # orders those keys so), and the same bytes are stored in the rows.
         transfer_bytes = canonical_json(transfer_json)
         decision_bytes = canonical_json(decision_dict)
+        if _NUL in transfer_bytes or _NUL in decision_bytes:
+            # Databases cannot store U+0000 in text; JSON writes it as \u0000 (this can also
+            # be an escaped backslash before "u0000": the walk below tells, and names the field).
+            _no_nul(transfer_json, "")
         digest = _digest(decision_id, transfer_bytes, decision_bytes)
         outcome = str(decision_dict.get("outcome"))
         as_of_value = date.fromisoformat(str(decision_dict.get("as_of")))
@@ -881,7 +933,7 @@ class Service:
                 "packs": packs,
             },
         }
-        return _Pending(
+        return PendingDecision(
             principal=principal,
             transfer_json=transfer_json,
             decision_id=decision_id,
@@ -893,6 +945,7 @@ class Service:
             entry=entry,
             transfer_bytes=transfer_bytes,
             decision_bytes=decision_bytes,
+            entry_bytes=Entry.from_mapping(entry).to_bytes(),
         )
 
     def decide(
@@ -912,7 +965,7 @@ class Service:
     # checkpoint signed inside it. One writer thread per process writes the batches (the log has
     # one sequencer); callers only wait for their future.
 
-    def submit_decision(self, pending: _Pending) -> Future[tuple[int, dict[str, Any]]]:
+    def submit_decision(self, pending: PendingDecision) -> Future[tuple[int, dict[str, Any]]]:
         """Queue a prepared decision for the group commit. The future gives ``(leaf index, view
         with receipt)`` once the decision is committed, or the error that stopped it."""
         with self._pending_cond:
@@ -928,6 +981,16 @@ class Service:
                 self._writer.start()
             self._pending_cond.notify()
         return pending.done
+
+    def record(self, pendings: Sequence[PendingDecision]) -> None:
+        """Write prepared decisions now, in the calling thread, as group commits of at most
+        MAX_BATCH; each one's future is answered (result or error) when this returns.
+
+        For a caller that is itself the only writer of this process (the sequencer process):
+        the same transactions as :meth:`submit_decision`'s writer thread, without the thread."""
+        batch = [item for item in pendings if item.done.set_running_or_notify_cancel()]
+        for start in range(0, len(batch), MAX_BATCH):
+            self._write_batch(batch[start : start + MAX_BATCH])
 
     def _write_loop(self) -> None:
         while True:
@@ -945,7 +1008,7 @@ class Service:
             except Exception:  # pragma: no cover - _write_batch answers every waiter itself
                 _log.exception("group commit failed")
 
-    def _write_batch(self, batch: list[_Pending]) -> None:
+    def _write_batch(self, batch: list[PendingDecision]) -> None:
         """Write a batch in one transaction; if it fails, retry each decision on its own so one
         bad decision cannot fail the others (each failure leaves nothing written)."""
         try:
@@ -957,7 +1020,7 @@ class Service:
                         StorageError("the decision was not recorded", [Diagnostic("aborted")])
                     )
 
-    def _write_batch_once(self, batch: list[_Pending], *, retried: bool = False) -> None:
+    def _write_batch_once(self, batch: list[PendingDecision], *, retried: bool = False) -> None:
         if not batch:
             return
         try:
@@ -986,77 +1049,53 @@ class Service:
             view["receipt"] = receipt
             item.done.set_result((leaf, view))
 
-    def _write_rows(self, batch: list[_Pending]) -> tuple[AppendedBatch, list[dict[str, Any]]]:
+    def _write_rows(
+        self, batch: list[PendingDecision]
+    ) -> tuple[AppendedBatch, list[dict[str, Any]]]:
         """Insert the batch's transfers, ledger entries (with a checkpoint) and decisions in one
         transaction (Core inserts: the rows are plain values)."""
-        entries = [Entry.from_mapping(item.entry, where="entry") for item in batch]
-        documents = [
-            JSONText((item.transfer_bytes or canonical_json(item.transfer_json)).decode("utf-8"))
-            for item in batch
-        ]
-        decisions = [
-            JSONText((item.decision_bytes or canonical_json(item.decision)).decode("utf-8"))
-            for item in batch
-        ]
+        datas = [item.entry_bytes or Entry.from_mapping(item.entry).to_bytes() for item in batch]
         now = utcnow()
         transfer_ids = [new_id() for _ in batch]
         with self.db.write() as session:
             conn = session.connection()
-            conn.execute(
-                _INSERT_TRANSFERS,
+            _INSERT_TRANSFERS.run(
+                conn,
                 [
-                    {
-                        "id": tid,
-                        "external_id": item.transfer_json.get("id"),
-                        "org_id": item.principal.org_id,
-                        "submitted_by": item.principal.user_id,
-                        "document": document,
-                        "created_at": now,
-                    }
-                    for item, tid, document in zip(batch, transfer_ids, documents, strict=True)
+                    (
+                        tid,
+                        item.transfer_json.get("id"),
+                        item.principal.org_id,
+                        item.principal.user_id,
+                        JSONText(
+                            (item.transfer_bytes or canonical_json(item.transfer_json)).decode()
+                        ),
+                        now,
+                    )
+                    for item, tid in zip(batch, transfer_ids, strict=True)
                 ],
             )
-            appended = self.ledger.append_batch_in(conn, entries)
-            # Mapped objects hold the rows (they are never added to the session: the insert is
-            # one Core statement) and give the views below.
-            records = [
-                DecisionRecord(
-                    id=item.decision_id,
-                    transfer_id=tid,
-                    org_id=item.principal.org_id,
-                    outcome=item.outcome,
-                    as_of=item.as_of,
-                    decision=item.decision,
-                    digest=item.digest,
-                    leaf_index=leaf,
-                    created_at=now,
-                )
-                for item, tid, leaf in zip(batch, transfer_ids, appended.leaves, strict=True)
-            ]
-            conn.execute(
-                _INSERT_DECISIONS,
+            appended = self.ledger.append_encoded_batch_in(conn, datas)
+            _INSERT_DECISIONS.run(
+                conn,
                 [
-                    {
-                        "id": record.id,
-                        "transfer_id": record.transfer_id,
-                        "org_id": record.org_id,
-                        "outcome": record.outcome,
-                        "as_of": record.as_of,
-                        "decision": decision,
-                        "digest": record.digest,
-                        "leaf_index": record.leaf_index,
-                        "created_at": now,
-                    }
-                    for record, decision in zip(records, decisions, strict=True)
+                    (
+                        item.decision_id,
+                        tid,
+                        item.principal.org_id,
+                        item.outcome,
+                        item.as_of,
+                        JSONText((item.decision_bytes or canonical_json(item.decision)).decode()),
+                        item.digest,
+                        leaf,
+                        now,
+                    )
+                    for item, tid, leaf in zip(batch, transfer_ids, appended.leaves, strict=True)
                 ],
             )
-            pack_rows = [
-                {"decision_id": item.decision_id, "pack_id": pack}
-                for item in batch
-                for pack in item.packs
-            ]
-            if pack_rows:
-                conn.execute(_INSERT_DECISION_PACKS, pack_rows)
+            _INSERT_DECISION_PACKS.run(
+                conn, [(item.decision_id, pack) for item in batch for pack in item.packs]
+            )
             org_ids = {item.principal.org_id for item in batch} - {None}
             names = (
                 dict(conn.execute(select(Org.id, Org.name).where(Org.id.in_(org_ids))).all())
@@ -1066,20 +1105,20 @@ class Service:
         created = _iso(now)
         views = [
             {
-                "id": record.id,
+                "id": item.decision_id,
                 "transfer_id": item.transfer_json.get("id"),
-                "org_id": record.org_id,
-                "org": None if record.org_id is None else names.get(record.org_id),
-                "outcome": record.outcome,
+                "org_id": item.principal.org_id,
+                "org": None if item.principal.org_id is None else names.get(item.principal.org_id),
+                "outcome": item.outcome,
                 "as_of": item.as_of.isoformat(),
-                "leaf_index": record.leaf_index,
-                "digest": record.digest,
+                "leaf_index": leaf,
+                "digest": item.digest,
                 "created_at": created,
                 "packs": item.packs,
                 "decision": item.decision,
                 "transfer": item.transfer_json,
             }
-            for item, record in zip(batch, records, strict=True)
+            for item, leaf in zip(batch, appended.leaves, strict=True)
         ]
         return appended, views
 
@@ -1221,6 +1260,9 @@ def _require_write_scope(principal: Principal) -> None:
                 )
             ],
         )
+
+
+_NUL = b"\\u0000"
 
 
 def _no_nul(value: Any, path: str) -> None:

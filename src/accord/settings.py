@@ -24,6 +24,7 @@ ENV_VARS: dict[str, str] = {
     "ACCORD_MAX_BODY_BYTES": "max_body_bytes",
     "ACCORD_SECURE_COOKIES": "secure_cookies",
     "ACCORD_SESSION_MAX_AGE": "session_max_age",
+    "ACCORD_SEQUENCER_SOCKET": "sequencer_socket",
 }
 
 DEFAULT_DB_FILE = "accord.db"
@@ -84,6 +85,9 @@ class Settings:
     #: Mark cookies ``Secure`` (set it when serving over HTTPS).
     secure_cookies: bool = False
     session_max_age: int = 8 * 3600
+    #: Unix socket of the sequencer process that records decisions (``accord serve`` starts one
+    #: and sets this for its workers). Unset: the web process records decisions itself.
+    sequencer_socket: str | None = None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Settings:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 from typing import Annotated, Any
 
 import typer
@@ -82,21 +83,49 @@ def _listen(host: str, port: int) -> Any:
     return sock
 
 
+def _exit_on_signal(signum: int, _frame: Any) -> None:
+    raise SystemExit(128 + signum)
+
+
 def serve_workers(
     factory: str,
     *,
     host: str,
     port: int,
     workers: int,
+    sequencer: bool = True,
     log_level: str = "info",
     access_log: bool = True,
 ) -> None:
     """Serve the app made by ``factory`` (``module:function``, called in each process; settings
     from ``ACCORD_*``) with ``workers`` uvicorn processes on one socket.
 
-    Every process has its own group-commit writer; they share the database: SQLite serialises
-    their write transactions (``BEGIN IMMEDIATE``, WAL), PostgreSQL the log's head row, and each
-    process's log writer reloads the tree's right edge when another process appended."""
+    With ``sequencer`` (the default), one sequencer process (:mod:`accord.sequencer`) decides and
+    records every API decision and the workers forward to it. Without, every process has its own
+    group-commit writer; they share the database: SQLite serialises their write transactions
+    (``BEGIN IMMEDIATE``, WAL), PostgreSQL the log's head row, and each process's log writer
+    reloads the tree's right edge when another process appended."""
+    if sequencer:
+        from accord.sequencer.process import SequencerProcess
+
+        # uvicorn re-raises the SIGTERM it handled once it has shut down: exit through the
+        # `with` below then, so that the sequencer commits what it accepted and its socket goes.
+        signal.signal(signal.SIGTERM, _exit_on_signal)
+        with SequencerProcess(os.environ) as path:
+            os.environ["ACCORD_SEQUENCER_SOCKET"] = str(path)
+            try:
+                serve_workers(
+                    factory,
+                    host=host,
+                    port=port,
+                    workers=workers,
+                    sequencer=False,
+                    log_level=log_level,
+                    access_log=access_log,
+                )
+            finally:
+                os.environ.pop("ACCORD_SEQUENCER_SOCKET", None)
+        return
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
@@ -148,12 +177,16 @@ def serve(
     port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535)] = 8000,
     workers: Annotated[
         int,
-        typer.Option(
-            help="Worker processes (each with its own group-commit writer; see docs/service.md).",
-            min=1,
-            max=64,
-        ),
+        typer.Option(help="Web worker processes (see docs/service.md).", min=1, max=64),
     ] = 1,
+    sequencer: Annotated[
+        bool,
+        typer.Option(
+            "--sequencer/--no-sequencer",
+            help="Decide and record API decisions in one sequencer process (the default), or "
+            "in every web process with its own group-commit writer.",
+        ),
+    ] = True,
 ) -> None:
     """Migrate the database and serve the web app and the API (uvicorn)."""
     from accord.settings import Settings
@@ -163,11 +196,13 @@ def serve(
     _out.print(f"Accord on http://{host}:{port}/  (API docs: /docs, OpenAPI: /openapi.json)")
     if not os.environ.get("ACCORD_SECRET_KEY"):
         _out.print("note: ACCORD_SECRET_KEY is not set, so browser sessions end when this stops")
-    if workers == 1:
+    if workers == 1 and not sequencer:
         _run(create_app(settings), host, port)
         return
     os.environ.update(prepare_workers(settings))
-    serve_workers("accord.web.app:create_app", host=host, port=port, workers=workers)
+    serve_workers(
+        "accord.web.app:create_app", host=host, port=port, workers=workers, sequencer=sequencer
+    )
 
 
 def demo(
@@ -185,7 +220,6 @@ def demo(
     from accord import demo as demo_world
     from accord.service import Service
     from accord.settings import Settings
-    from accord.web.app import create_app
 
     settings = Settings.from_env(database_url=db)
     service = Service(settings)
@@ -197,10 +231,10 @@ def demo(
         org = f", {user.org}" if user.org else ""
         typer.echo(f"  {user.email} / {user.password}  ({user.role}{org})")
     _out.print(f"Open http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
+    service.close()
     if serve_:
-        _run(create_app(settings, service=service), host, port)
-    else:
-        service.close()
+        os.environ.update(prepare_workers(settings))
+        serve_workers("accord.web.app:create_app", host=host, port=port, workers=1)
 
 
 # ------------------------------------------------------------------ db

@@ -11,8 +11,9 @@ entries from JSON (one object or an array), JSON Lines or YAML files.
 from __future__ import annotations
 
 import json
+import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -147,6 +148,20 @@ _MAX_SAFE_INT = 2**53 - 1
 _ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+def _native_canonical() -> Callable[[object], bytes | None] | None:
+    """The C extension's ``canonical``, unless it is not built or ``ACCORD_PURE_PYTHON`` is set."""
+    if os.environ.get("ACCORD_PURE_PYTHON", "").strip() not in ("", "0"):
+        return None
+    try:
+        from accord.ledger._canon import canonical
+    except ImportError:  # not built: no C compiler or Python headers where installed
+        return None
+    return canonical
+
+
+_NATIVE = _native_canonical()
+
+
 def _plain(value: Any) -> bool:
     """True if ``json.dumps`` gives RFC 8785 bytes for ``value``.
 
@@ -177,7 +192,18 @@ def _plain(value: Any) -> bool:
 
 
 def canonical_json(value: Any) -> bytes:
-    """RFC 8785 canonical JSON of ``value`` (a fast path for float-free data, else ``rfc8785``)."""
+    """RFC 8785 canonical JSON of ``value``.
+
+    Plain data (exact dicts with str keys, lists, strings, I-JSON integers, booleans, null) is
+    written by the C extension :mod:`accord.ledger._canon` where it is built; anything it declines
+    (floats, other types, lone surrogates) or, without it, everything takes the Python paths: the
+    ``json`` encoder for float-free data, else the ``rfc8785`` library. All give the same bytes.
+    A value nested deeper than the recursion limit raises :class:`RecursionError`.
+    """
+    if _NATIVE is not None:
+        native = _NATIVE(value)
+        if native is not None:
+            return native
     if _plain(value):
         try:
             return _ENCODER.encode(value).encode("utf-8")

@@ -29,7 +29,6 @@ caller's connection, so the caller's commit makes the entries durable together w
 
 from __future__ import annotations
 
-import hashlib
 import struct
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -51,6 +50,7 @@ from accord.errors import (
     StorageError,
 )
 from accord.ledger import merkle
+from accord.ledger._hashing import frame, leaf_hashes, parent_hashes
 from accord.ledger.checkpoint import Checkpoint, Note, Signer, Verifier
 from accord.ledger.entries import MAX_ENTRY_BYTES, Entry
 from accord.ledger.merkle import EMPTY_ROOT
@@ -238,9 +238,7 @@ _UPSERT = (
     "INSERT INTO {} (id, data) VALUES (?,?) ON CONFLICT (id) DO UPDATE SET data = excluded.data"
 )
 _LOOKUP = "INSERT INTO ledger_lookup (id, leaf_index) VALUES (?,?) ON CONFLICT (id) DO NOTHING"
-_pack_len = struct.Struct(">H").pack
 _key_of = struct.Struct(">q").unpack_from
-_sha256 = hashlib.sha256
 
 
 def _row_of(height: int, index: int) -> tuple[int, int]:
@@ -279,56 +277,44 @@ def _grow(
 ) -> tuple[_Edge, list[tuple[int, bytes]], list[tuple[int, bytes]]]:
     """Append entry bytes to ``edge``: the new edge, the hash rows and the bundles to write.
 
-    Hashes level by level (every new node of a height, then their parents), so the work is a few
-    tight loops over the batch rather than one walk up the tree per leaf.
+    Works a height at a time on "levels", the new nodes of a height as one concatenation of
+    hashes: one :func:`leaf_hashes` call for the batch, then one :func:`parent_hashes` call per
+    height (in C when :mod:`accord.ledger._native` is built), so the cost per entry is two
+    SHA-256 computations and a few copies, whatever the batch size.
     """
-    sha = _sha256
     n = edge.size
     rows = dict(edge.rows)
     tile_rows: list[tuple[int, bytes]] = []
-    nodes = [sha(b"\x00" + d).digest() for d in datas]
+    level = leaf_hashes(datas)
     height = 0
-    while nodes:
-        lo = n >> height
-        hi = lo + len(nodes)
-        first = lo >> 8
+    while level:
+        lo = n >> height  # the first new node of this height
+        row = lo >> 8
         last = rows.get(height)
-        base = last[1] if last is not None and last[0] == first else b""
-        blob = base + b"".join(nodes)
+        base = last[1] if last is not None and last[0] == row else b""  # the partial row, if any
+        blob = base + level
         key = height << _LEVEL_SHIFT
-        off = 0
-        chunk = b""
-        row = first
-        for row in range(first, ((hi - 1) >> 8) + 1):
-            chunk = blob[off : off + _ROW_BYTES]
-            off += _ROW_BYTES
-            tile_rows.append((key | row, chunk))
-        rows[height] = (row, chunk)
-        if lo & 1:  # the new first node's left sibling is the stored row's last hash
-            nodes = [base[-32:], *nodes]
-        pairs = iter(nodes)
-        nodes = [
-            sha(b"\x01" + left + right).digest() for left, right in zip(pairs, pairs, strict=False)
-        ]
+        for off in range(0, len(blob), _ROW_BYTES):
+            tile_rows.append((key | row, blob[off : off + _ROW_BYTES]))
+            row += 1
+        rows[height] = (row - 1, tile_rows[-1][1])
+        # Pairs start at an even node: if the first new node is odd, its left sibling is the
+        # partial row's last hash. An odd node left over at the end waits for a later batch.
+        level = parent_hashes(memoryview(blob)[len(base) - 32 if lo & 1 else len(base) :])
         height += 1
 
-    size = n + len(datas)
     bundle_rows: list[tuple[int, bytes]] = []
     bundle = edge.bundle
-    pos = 0
-    index = n
-    while pos < len(datas):
-        take = _ROW - (index & 255)
+    pos, count = 0, len(datas)
+    while pos < count:
+        index = n + pos
         number = index >> 8
+        stop = min(count, pos + _ROW - (index & 255))
         base = bundle[1] if bundle is not None and bundle[0] == number else b""
-        part = datas[pos : pos + take]
-        pieces: list[bytes] = [base] * (2 * len(part) + 1)
-        pieces[1::2] = map(_pack_len, map(len, part))
-        pieces[2::2] = part
-        bundle = (number, b"".join(pieces))
+        bundle = (number, base + frame(datas, pos, stop))
         bundle_rows.append(bundle)
-        pos += len(part)
-        index += len(part)
+        pos = stop
+    size = n + count
     return _Edge(size, _edge_root(size, rows), rows, bundle), tile_rows, bundle_rows
 
 
@@ -359,6 +345,21 @@ def _unbundle(data: bytes, limit: int = _ROW + 1) -> list[bytes]:
         out.append(data[pos + 2 : stop])
         pos = stop
     return out
+
+
+def _check_encoded(index: int, data: object) -> None:
+    """:class:`InputError` unless ``data`` is bytes of an acceptable size for an entry."""
+    if not isinstance(data, bytes) or not 0 < len(data) <= MAX_ENTRY_BYTES:
+        raise InputError(
+            "an encoded entry must be 1 to 65,535 bytes",
+            [Diagnostic("bad entry bytes", path=f"#{index}", found=type(data).__name__)],
+        )
+
+
+def _first_bad_encoded(datas: Sequence[object]) -> None:
+    """:class:`InputError` for the first item of ``datas`` that is not acceptable entry bytes."""
+    for i, data in enumerate(datas):
+        _check_encoded(i, data)
 
 
 def _missing(message: str, path: str) -> IntegrityError:
@@ -486,6 +487,14 @@ class Ledger:
         self._edge: _Edge | None = None
         qmark = engine.dialect.paramstyle == "qmark"
         self._p = "?" if qmark else "%s"
+        dbapi_error: type[Exception] = getattr(engine.dialect.dbapi, "Error", sa.exc.DBAPIError)
+        # The write path runs its few statements on a DBAPI cursor of the transaction's own
+        # connection (SQLAlchemy's statement layer costs more than SQLite does for them), so
+        # both kinds of error mean "the database failed".
+        self._db_errors: tuple[type[Exception], ...] = (sa.exc.SQLAlchemyError, dbapi_error)
+        self._sql_bundles = self._q(_UPSERT.format("ledger_bundles"))
+        self._sql_tiles = self._q(_UPSERT.format("ledger_tiles"))
+        self._sql_head = self._q("UPDATE ledger_state SET size = ?, root = ? WHERE id = 1")
         if create:
             create_tables(engine)
 
@@ -507,6 +516,10 @@ class Ledger:
         self.close()
 
     # -- small SQL helpers -------------------------------------------------------------------------
+
+    def _q(self, sql: str) -> str:
+        """``?``-placeholder SQL rewritten for the driver."""
+        return sql if self._p == "?" else sql.replace("?", self._p)
 
     def _x(self, conn: Connection, sql: str, params: Any = None) -> Any:
         """Run driver-level SQL written with ``?`` placeholders (rewritten for the driver)."""
@@ -653,29 +666,36 @@ class Ledger:
             )
         return _Edge(size, root, rows, (number, bundle))
 
-    def _sync(self, conn: Connection) -> _Edge:
-        """Lock the tree head and return the right edge matching the stored state."""
-        locked = self._x(conn, "UPDATE ledger_state SET size = size WHERE id = 1").rowcount
-        if not locked:
-            has_rows = self._x(conn, "SELECT 1 FROM ledger_bundles LIMIT 1").first()
-            if has_rows is not None:
+    def _sync(self, cur: Any) -> _Edge:
+        """Lock the tree head and return the right edge matching the stored state.
+
+        ``cur`` is a DBAPI cursor of the writing transaction's connection.
+        """
+
+        def run(sql: str, params: Sequence[Any] = ()) -> list[Any]:
+            cur.execute(self._q(sql), tuple(params))
+            return list(cur.fetchall()) if cur.description is not None else []
+
+        run("UPDATE ledger_state SET size = size WHERE id = 1")
+        if not cur.rowcount:
+            if run("SELECT 1 FROM ledger_bundles LIMIT 1"):
                 raise IntegrityError(
                     "the log's tree head is missing",
                     [Diagnostic("ledger_state has no row but entries exist", path="ledger_state")],
                 )
             # Two first writers may race here: the loser waits on the winner's row and then
             # inserts nothing; both then take the row lock as usual.
-            self._x(
-                conn,
+            run(
                 "INSERT INTO ledger_state (id, size, root) VALUES (1, 0, ?)"
                 " ON CONFLICT (id) DO NOTHING",
                 (EMPTY_ROOT,),
             )
-            self._x(conn, "UPDATE ledger_state SET size = size WHERE id = 1")
-        size, root = self._size(conn)
+            run("UPDATE ledger_state SET size = size WHERE id = 1")
+        head = run("SELECT size, root FROM ledger_state WHERE id = 1")
+        size, root = (int(head[0][0]), bytes(head[0][1])) if head else (0, EMPTY_ROOT)
         cached = self._edge
         if cached is None or cached.size != size or cached.root != root:
-            cached = self._load_edge(self._runner(conn), size, root)
+            cached = self._load_edge(run, size, root)
             self._edge = cached
         return cached
 
@@ -689,13 +709,15 @@ class Ledger:
     def _append_bytes(self, conn: Connection, datas: Sequence[bytes]) -> list[int]:
         if not datas:
             return []
-        edge = self._sync(conn)
-        new, tile_rows, bundle_rows = _grow(edge, datas)
-        self._x(conn, _UPSERT.format("ledger_bundles"), bundle_rows)
-        self._x(conn, _UPSERT.format("ledger_tiles"), tile_rows)
-        self._x(
-            conn, "UPDATE ledger_state SET size = ?, root = ? WHERE id = 1", (new.size, new.root)
-        )
+        cur = conn.connection.cursor()  # in ``conn``'s transaction: its commit covers these
+        try:
+            edge = self._sync(cur)
+            new, tile_rows, bundle_rows = _grow(edge, datas)
+            cur.executemany(self._sql_bundles, bundle_rows)
+            cur.executemany(self._sql_tiles, tile_rows)
+            cur.execute(self._sql_head, (new.size, new.root))
+        finally:
+            cur.close()
         self._edge = new
         return list(range(edge.size, new.size))
 
@@ -708,7 +730,7 @@ class Ledger:
             try:
                 with self.engine.begin() as conn:
                     return self._append(conn, entries)
-            except sa.exc.SQLAlchemyError as exc:
+            except self._db_errors as exc:
                 self._edge = None
                 raise StorageError("cannot append to the log", [Diagnostic(str(exc))]) from exc
 
@@ -724,7 +746,24 @@ class Ledger:
         with self._lock:
             try:
                 return self._append(connection, entries)
-            except sa.exc.SQLAlchemyError as exc:
+            except self._db_errors as exc:
+                self._edge = None
+                raise StorageError("cannot append to the log", [Diagnostic(str(exc))]) from exc
+
+    def append_encoded_in(self, connection: Connection, datas: Sequence[bytes]) -> list[int]:
+        """:meth:`append_in` for entries given as canonical bytes this process just made with
+        :meth:`Entry.to_bytes` (trusted, as with ``append_encoded(validate=False)``: only the
+        size limit is checked; ``verify`` reports any entry that is not canonical)."""
+        for i, data in enumerate(datas):
+            if not 0 < len(data) <= MAX_ENTRY_BYTES:
+                raise InputError(
+                    "an encoded entry must be 1 to 65,535 bytes",
+                    [Diagnostic("bad entry bytes", path=f"#{i}", found=f"{len(data)} bytes")],
+                )
+        with self._lock:
+            try:
+                return self._append_bytes(connection, datas)
+            except self._db_errors as exc:
                 self._edge = None
                 raise StorageError("cannot append to the log", [Diagnostic(str(exc))]) from exc
 
@@ -736,23 +775,25 @@ class Ledger:
         caller for the rest: for bytes this process just produced with :meth:`Entry.to_bytes`
         (``verify`` reports any entry that is not canonical).
         """
-        checked: list[bytes] = []
-        for i, data in enumerate(datas):
-            if not isinstance(data, bytes) or not 0 < len(data) <= MAX_ENTRY_BYTES:
-                raise InputError(
-                    "an encoded entry must be 1 to 65,535 bytes",
-                    [Diagnostic("bad entry bytes", path=f"#{i}", found=type(data).__name__)],
-                )
-            if validate:
+        checked = list(datas)  # a snapshot: the caller may change its sequence afterwards
+        if validate:
+            for i, data in enumerate(checked):
+                _check_encoded(i, data)
                 Entry.from_bytes(data)
-            checked.append(data)
+        elif not all(checked):  # an empty entry; the rest is checked where it is hashed, in C
+            _first_bad_encoded(checked)
         with self._lock:
             try:
                 with self.engine.begin() as conn:
                     return self._append_bytes(conn, checked)
-            except sa.exc.SQLAlchemyError as exc:
+            except self._db_errors as exc:
                 self._edge = None
                 raise StorageError("cannot append to the log", [Diagnostic(str(exc))]) from exc
+            except (TypeError, ValueError):
+                # leaf_hashes and frame reject an item that is not bytes or is too long, before
+                # anything is written (the transaction rolls back); say which, as InputError.
+                _first_bad_encoded(checked)
+                raise
 
     # -- reading -----------------------------------------------------------------------------------
 
@@ -1029,7 +1070,11 @@ class Ledger:
         with self._lock:
             try:
                 with self.engine.begin() as conn:
-                    edge = self._sync(conn)
+                    cur = conn.connection.cursor()
+                    try:
+                        edge = self._sync(cur)
+                    finally:
+                        cur.close()
                     size, root = edge.size, edge.root
                     last = self._latest(conn)
                     if last is not None:
@@ -1044,7 +1089,7 @@ class Ledger:
                         (size, root, note, now),
                     )
                     stored = self._latest(conn)
-            except sa.exc.SQLAlchemyError as exc:
+            except self._db_errors as exc:
                 raise StorageError("cannot store the checkpoint", [Diagnostic(str(exc))]) from exc
         assert stored is not None
         return stored
@@ -1125,7 +1170,6 @@ class Ledger:
         differs and where. ``progress(done, total)`` is called as entries are read.
         """
         problems = _Problems()
-        sha = _sha256
         with self._connect() as conn:
             state = self._state(conn)
             total = state[0] if state else 0
@@ -1133,7 +1177,8 @@ class Ledger:
             streaming = conn.execution_options(**opts)
 
             # Entries: bundles in order, each full but the last, each entry canonical.
-            leaves: list[bytes] = []
+            leaves: list[bytes] = []  # the leaf hashes of each bundle, concatenated
+            done = 0
             expected_bundle = 0
             short: int | None = None
             sql = "SELECT id, data FROM ledger_bundles ORDER BY id"
@@ -1179,22 +1224,18 @@ class Ledger:
                                 f"the entry is not a valid canonical entry: {exc.message}",
                                 path=f"{where}[{k}].entry",
                             )
-                    leaves += [sha(b"\x00" + item).digest() for item in items]
+                    leaves.append(leaf_hashes(items))
+                    done += len(items)
                     if progress is not None:
-                        progress(len(leaves), total)
+                        progress(done, total)
             if progress is not None:
-                progress(len(leaves), total)
+                progress(done, total)
 
             # Recompute every height; the stored hash rows must be exactly these.
             levels = [b"".join(leaves)]
             del leaves
             while len(levels[-1]) >= 64:
-                lv = levels[-1]
-                levels.append(
-                    b"".join(
-                        [sha(b"\x01" + lv[i : i + 64]).digest() for i in range(0, len(lv) - 63, 64)]
-                    )
-                )
+                levels.append(parent_hashes(levels[-1]))
             size = len(levels[0]) // 32
             root = merkle.fold(
                 [levels[lv][i * 32 : i * 32 + 32] for lv, i in merkle.range_pairs(0, size)]

@@ -192,6 +192,11 @@ class Transfer(BaseModel):
         """Validate plain data (e.g. parsed JSON); raise :class:`TransferError` on any problem."""
         return _build(data, None, source)
 
+    def unknown_terms(self) -> list[Diagnostic]:
+        """Vocabulary problems :meth:`from_mapping` checks after the model's own validation
+        (unknown ids, negative counts): for a transfer validated some other way."""
+        return _vocab_problems(self, None, None, "")
+
     @classmethod
     def from_file(cls, path: str | Path) -> Transfer:
         """Read a file holding exactly one transfer document (YAML or JSON)."""

@@ -11,6 +11,7 @@ checkpoint of the committed tree through the store, with the store's consistency
 from __future__ import annotations
 
 import base64
+import json
 import logging
 import os
 from collections.abc import Sequence
@@ -137,7 +138,8 @@ def _receipt(entry: bytes, proof: InclusionProof, note: str) -> dict[str, Any]:
     # it is; ``entry_json`` repeats the entry as an object for readers.
     return {
         **make_bundle(entry, proof, note),
-        "entry_json": Entry.from_bytes(entry).to_dict(),
+        # The bytes were written by this process from a valid entry (``verify`` re-checks them).
+        "entry_json": json.loads(entry),
     }
 
 
@@ -180,8 +182,12 @@ class LedgerBridge:
         this log's origin and ends exactly where the batch starts with the same root the batch
         was appended to, so the new checkpoint provably extends it; otherwise nothing is signed
         here (:meth:`sign` after the commit does, with the store's own checks)."""
-        datas = [e.to_bytes() for e in entries]
-        leaves = self.writer.append_in(connection, list(entries))
+        return self.append_encoded_batch_in(connection, [e.to_bytes() for e in entries])
+
+    def append_encoded_batch_in(self, connection: Connection, datas: list[bytes]) -> AppendedBatch:
+        """:meth:`append_batch_in` for entries given as the canonical bytes this process just made
+        (:meth:`Entry.to_bytes`)."""
+        leaves = self.writer.append_encoded_in(connection, datas)
         if not leaves:
             return AppendedBatch([], [], None, None)
         start, size = leaves[0], leaves[-1] + 1

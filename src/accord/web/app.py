@@ -1,6 +1,7 @@
 """The FastAPI application factory: ``create_app(settings)``.
 
-Layers, outermost first: metrics → body-size limit → signed session cookie → routes. Routes are
+Layers, outermost first: metrics → body-size limit → the decision fast path
+(:mod:`accord.web.fastpath`) → signed session cookie → routes. Routes are
 ``/api/v1/...`` (JSON, problem+json errors), ``/log/...`` (tlog-tiles), ``/healthz``, ``/metrics``,
 and the HTML pages of :mod:`accord.web.pages` when that module is present (with ``/static``).
 """
@@ -9,6 +10,8 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +29,10 @@ from accord.settings import Settings
 from accord.web import problems
 from accord.web.api import accounts, decisions, log, packs, stats
 from accord.web.auth import get_service
+from accord.web.fastpath import DecisionFastPath
 from accord.web.limits import BodyLimitMiddleware
 from accord.web.metrics import Metrics, MetricsMiddleware
+from accord.web.recording import LocalRecorder, Recorder
 
 API_PREFIX = "/api/v1"
 SESSION_COOKIE = "accord_session"
@@ -65,6 +70,7 @@ def _pages_router() -> APIRouter | None:
 def _with_transfer_schema(spec: dict[str, Any]) -> dict[str, Any]:
     """Document the transfer document's JSON Schema (and a bearer security scheme) in OpenAPI."""
     from accord.policy.transfer import Transfer
+    from accord.web.api.models import DecisionRequest
 
     schema = Transfer.model_json_schema(ref_template="#/components/schemas/{model}")
     components = spec.setdefault("components", {})
@@ -72,6 +78,10 @@ def _with_transfer_schema(spec: dict[str, Any]) -> dict[str, Any]:
     for name, definition in schema.pop("$defs", {}).items():
         schemas.setdefault(name, definition)
     schemas["Transfer"] = schema
+    schemas.setdefault(
+        "DecisionRequest",
+        DecisionRequest.model_json_schema(ref_template="#/components/schemas/{model}"),
+    )
     request = schemas.get("DecisionRequest", {}).get("properties", {})
     if "transfer" in request:
         description = request["transfer"].get("description")
@@ -84,6 +94,14 @@ def _with_transfer_schema(spec: dict[str, Any]) -> dict[str, Any]:
         "description": "An API token (`accord tokens create`).",
     }
     return spec
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    recorder: Recorder | None = getattr(app.state, "recorder", None)
+    if recorder is not None:
+        await recorder.aclose()
 
 
 def create_app(settings: Settings | None = None, *, service: Service | None = None) -> FastAPI:
@@ -103,11 +121,21 @@ def create_app(settings: Settings | None = None, *, service: Service | None = No
             "problem documents. Authenticate with `Authorization: Bearer <token>`."
         ),
         openapi_url="/openapi.json",
+        lifespan=_lifespan,
         docs_url="/docs",
         redoc_url=None,
     )
     app.state.service = service
     app.state.settings = settings
+    recorder: Recorder
+    if settings.sequencer_socket:
+        from accord.sequencer.client import RemoteRecorder
+
+        recorder = RemoteRecorder(settings.sequencer_socket, service)
+    else:
+        recorder = LocalRecorder(service)
+    app.state.recorder = recorder
+    service.pack_listeners.append(recorder.packs_changed)
     metrics = Metrics()
     app.state.metrics = metrics
     problems.install(app)
@@ -168,6 +196,7 @@ def create_app(settings: Settings | None = None, *, service: Service | None = No
         same_site="lax",
         https_only=settings.secure_cookies,
     )
+    app.add_middleware(DecisionFastPath, service=service, recorder=recorder)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app

@@ -96,8 +96,9 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
-            route = scope.get("route")
-            template = _template(route, str(scope.get("path", "")))
+            template = scope.get("accord.route") or _template(
+                scope.get("route"), str(scope.get("path", ""))
+            )
             self.metrics.observe(
                 scope.get("method", "?"), str(template), status, time.perf_counter() - start
             )

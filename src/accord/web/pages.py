@@ -67,6 +67,7 @@ from accord.web.auth import (
     sign_in,
     sign_out,
 )
+from accord.web.recording import record_document
 
 _HERE = Path(__file__).resolve().parent
 TEMPLATES_DIR = _HERE / "templates"
@@ -964,7 +965,13 @@ def _check(request: Request, form: Any) -> Response:
     view: dict[str, Any] | None = None
     if document is not None and not state.errors and not state.summary:
         try:
-            view = get_service(request).decide(principal, document, source=_SOURCE[state.mode])
+            view = record_document(
+                request.app.state.recorder,
+                get_service(request),
+                principal,
+                document,
+                source=_SOURCE[state.mode],
+            )
         except InputError as exc:
             apply_diagnostics(state, exc.diagnostics, exc.message)
         except PermissionDeniedError as exc:

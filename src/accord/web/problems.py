@@ -8,6 +8,7 @@ problem, each naming the field (``path``, e.g. ``body.exporter.country``) or the
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -62,6 +63,25 @@ def _type(code: str) -> str:
     return f"urn:accord:problem:{code}"
 
 
+def problem_document(
+    status: int,
+    title: str,
+    detail: str,
+    *,
+    code: str,
+    errors: list[Diagnostic] | None = None,
+) -> dict[str, Any]:
+    """The problem document (a JSON object) for these details."""
+    body = Problem(
+        type=_type(code),
+        title=title,
+        status=status,
+        detail=detail,
+        errors=[ProblemItem(**d.to_dict()) for d in (errors or [])],
+    )
+    return body.model_dump(exclude_none=True)
+
+
 def problem_response(
     status: int,
     title: str,
@@ -72,15 +92,8 @@ def problem_response(
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
     """A ``application/problem+json`` response."""
-    body = Problem(
-        type=_type(code),
-        title=title,
-        status=status,
-        detail=detail,
-        errors=[ProblemItem(**d.to_dict()) for d in (errors or [])],
-    )
     return JSONResponse(
-        body.model_dump(exclude_none=True),
+        problem_document(status, title, detail, code=code, errors=errors),
         status_code=status,
         media_type=PROBLEM_JSON,
         headers=headers,
@@ -143,9 +156,17 @@ _EXPECTED = {
 
 
 def _validation_diagnostics(exc: RequestValidationError) -> list[Diagnostic]:
+    return validation_diagnostics(exc.errors())
+
+
+def validation_diagnostics(
+    errors: Sequence[Mapping[str, Any]], *, prefix: tuple[Any, ...] = ()
+) -> list[Diagnostic]:
+    """Diagnostics naming each field of pydantic validation ``errors`` (``prefix`` goes before
+    each error's location, e.g. ``("body",)``)."""
     out: list[Diagnostic] = []
-    for err in exc.errors():
-        loc = tuple(err.get("loc", ()))
+    for err in errors:
+        loc = prefix + tuple(err.get("loc", ()))
         kind = str(err.get("type", ""))
         found = err.get("input")
         text = repr(found)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from accord.errors import ConflictError, IntegrityError, NotFoundError
+from accord.errors import ConflictError, InputError, IntegrityError, NotFoundError
 from accord.ledger import merkle
 from accord.ledger.checkpoint import Signer
 from accord.ledger.entries import Entry
@@ -107,6 +107,31 @@ def test_find_never_trusts_the_lookup_table_alone(ledger: Ledger) -> None:
     assert ledger.find(merkle.leaf_hash(datas[250])) == 250
     assert ledger.find(merkle.leaf_hash(datas[120])) == 120
     assert ledger.find(merkle.leaf_hash(datas[7])) == 7
+
+
+@pytest.mark.parametrize("validate", [True, False])
+@pytest.mark.parametrize(
+    ("bad", "found"),
+    [
+        pytest.param(b"", "bytes", id="empty"),
+        pytest.param(b"x" * 0x10000, "bytes", id="too-long"),
+        pytest.param("{}", "str", id="str"),
+        pytest.param(bytearray(b"{}"), "bytearray", id="bytearray"),
+        pytest.param(None, "NoneType", id="none"),
+    ],
+)
+def test_append_encoded_names_the_bad_entry_and_writes_nothing(
+    ledger: Ledger, bad: object, found: str, validate: bool
+) -> None:
+    datas = _filled(ledger, [3])
+    good = [e.to_bytes() for e in _entries(3, 300)]
+    with pytest.raises(InputError) as caught:
+        ledger.append_encoded([*good[:260], bad, *good[260:]], validate=validate)
+    diagnostic = caught.value.diagnostics[0]
+    assert (diagnostic.path, diagnostic.found) == ("#260", found)
+    assert ledger.head() == (3, merkle.root_hash(datas))
+    assert ledger.append_encoded(good, validate=validate) == list(range(3, 303))
+    assert ledger.verify().size == 303
 
 
 def test_append_in_commits_with_the_callers_transaction(db_url: str) -> None:

@@ -279,7 +279,7 @@ def test_settings_from_env() -> None:
 def test_group_commit_isolates_a_failing_decision(service: Any) -> None:
     """A batch that fails as a whole is retried decision by decision: the good ones are recorded,
     the bad one gets its own error, and nothing of it is written."""
-    from accord.service import _Pending
+    from accord.service import PendingDecision
 
     service.ensure_shipped_packs()
     org = service.create_org(OPERATOR, name="Org", country="DE")
@@ -288,7 +288,7 @@ def test_group_commit_isolates_a_failing_decision(service: Any) -> None:
     good = service.decide(principal, TRANSFER)  # a template for the rows
 
     def pending(n: int, entry_type: str) -> Any:
-        return _Pending(
+        return PendingDecision(
             principal=principal,
             transfer_json=TRANSFER | {"id": f"batch-{n}"},
             decision_id=f"{n:032x}",

@@ -131,20 +131,26 @@ def test_failed_write_leaves_nothing(
     ok = client.post("/api/v1/decisions", json=_with(), headers=world["member_a"].headers)
     assert ok.status_code == 201
     before = service.count_rows()
+    import accord.service
     from accord.errors import StorageError
-    from accord.storage import models
 
-    original = models.DecisionRecord.__init__
+    original = accord.service._INSERT_DECISIONS
+    calls: list[int] = []
 
-    def boom(self: Any, *args: Any, **kwargs: Any) -> None:
-        raise StorageError("disk on fire")
+    class Boom:
+        """The decisions insert, failing after the transfers and the log entries were written."""
 
-    monkeypatch.setattr(models.DecisionRecord, "__init__", boom)
+        def run(self, connection: Any, rows: Any) -> None:
+            calls.append(len(rows))
+            raise StorageError("disk on fire")
+
+    monkeypatch.setattr(accord.service, "_INSERT_DECISIONS", Boom())
     failed = client.post("/api/v1/decisions", json=_with(), headers=world["member_a"].headers)
     assert failed.status_code == 503, failed.text
     assert failed.headers["content-type"].startswith("application/problem+json")
+    assert calls  # the failure happened where it was meant to
     assert service.count_rows() == before
-    monkeypatch.setattr(models.DecisionRecord, "__init__", original)
+    monkeypatch.setattr(accord.service, "_INSERT_DECISIONS", original)
     again = client.post("/api/v1/decisions", json=_with(), headers=world["member_a"].headers)
     assert again.status_code == 201, again.text
     assert again.json()["leaf_index"] == before["ledger"]

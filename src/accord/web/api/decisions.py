@@ -2,32 +2,22 @@
 
 from __future__ import annotations
 
-import asyncio
-import dataclasses
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from accord.errors import InputError
-from accord.service import DecisionFilter, Principal, Service
-from accord.web.api.models import DecisionDetail, DecisionPage, DecisionRequest
-from accord.web.auth import current_principal, get_service, service_dependency
+from accord.service import Capability, DecisionFilter, Principal, Service
+from accord.web.api.models import DecisionDetail, DecisionPage
+from accord.web.auth import current_principal, get_service
 from accord.web.problems import responses
+from accord.web.recording import Recorder
 
 router = APIRouter(prefix="/decisions", tags=["decisions"])
 
 Outcome = Literal["permit", "permit_with_obligations", "deny", "indeterminate"]
 DecisionId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="decision id")]
-
-
-def _prefixed(exc: InputError, prefix: str) -> InputError:
-    exc.diagnostics = [
-        dataclasses.replace(d, path=f"{prefix}.{d.path}" if d.path else prefix)
-        for d in exc.diagnostics
-    ]
-    return exc
 
 
 @router.post(
@@ -36,29 +26,32 @@ def _prefixed(exc: InputError, prefix: str) -> InputError:
     status_code=201,
     summary="Decide a transfer and record the decision in the ledger",
     responses=responses(401, 403, 413, 422, 503),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/DecisionRequest"}}
+            },
+        }
+    },
 )
 async def create_decision(
-    body: DecisionRequest,
-    principal: Principal = Depends(current_principal),
-    service: Service = Depends(service_dependency),
-) -> dict[str, Any]:
+    request: Request, principal: Principal = Depends(current_principal)
+) -> Response:
     """Evaluate the transfer against the active packs, append the decision to the log and store it,
     in one transaction. The answer carries a receipt: leaf index, leaf hash, inclusion proof and a
     signed checkpoint that includes the leaf."""
-    # Validation and evaluation are a fraction of a millisecond of CPU: done in place unless the
-    # compiled engine needs a database read. The write waits for the group commit (its own
-    # thread) without holding a worker thread.
-    try:
-        if service.engine_ready():
-            pending = service.prepare_decision(principal, body.transfer, as_of=body.as_of)
-        else:
-            pending = await run_in_threadpool(
-                service.prepare_decision, principal, body.transfer, as_of=body.as_of
-            )
-    except InputError as exc:
-        raise _prefixed(exc, "body.transfer") from None
-    _leaf, view = await asyncio.wrap_future(service.submit_decision(pending))
-    return view
+    # Checked here so that callers who may not submit never reach the recorder; the body is
+    # validated where the decision is made (this process, or the sequencer process).
+    principal.require(Capability.SUBMIT)
+    recorder: Recorder = request.app.state.recorder
+    result = await recorder.decide(principal, await request.body())
+    return Response(
+        result.body,
+        status_code=result.status,
+        media_type=result.media_type,
+        headers=result.headers,
+    )
 
 
 @router.get(

@@ -1,0 +1,169 @@
+"""The web workers' side of the sequencer: :class:`RemoteRecorder`."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from typing import Any
+
+from accord.errors import Diagnostic, StorageError
+from accord.sequencer.wire import FrameReader, WireError, frame, request_header
+from accord.service import Principal, Service
+from accord.web.recording import Answer, problem_answer
+
+__all__ = ["RemoteRecorder"]
+
+_PACKS_NOTICE = frame(0, b'{"op":"packs"}', b"")
+
+
+class _Connection(asyncio.Protocol):
+    def __init__(self, owner: RemoteRecorder) -> None:
+        self.owner = owner
+        self.reader = FrameReader()
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            frames = self.reader.feed(data)
+        except WireError as exc:
+            self.owner._lost(self, exc)
+            if self.transport is not None:
+                self.transport.abort()
+            return
+        waiting = self.owner._waiting
+        for ident, header, body in frames:
+            future = waiting.pop(ident, None)
+            if future is None or future.done():
+                continue
+            info: dict[str, Any] = json.loads(header)
+            future.set_result(Answer(int(info["status"]), body, info.get("outcome")))
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.owner._lost(self, exc)
+
+
+class RemoteRecorder:
+    """Forward decision requests to the sequencer at ``path`` and return its answers.
+
+    One connection per event loop, opened on first use and again after it breaks; requests are
+    multiplexed on it by id. When the sequencer cannot be reached, or the connection breaks while
+    requests wait, they are answered ``503`` (nothing was acknowledged, so the client may retry;
+    a decision the sequencer committed before the break is in the log either way).
+    """
+
+    def __init__(self, path: str, service: Service | None = None) -> None:
+        self.path = path
+        #: The web process's service: its decision counters (``/metrics``) count what we record.
+        self.service = service
+        self._connection: _Connection | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._connecting: asyncio.Lock | None = None
+        self._waiting: dict[int, asyncio.Future[Answer]] = {}
+        self._ids = itertools.count(1)
+
+    def _next_id(self) -> int:
+        ident = next(self._ids) & 0xFFFFFFFF
+        if not ident:
+            return self._next_id()
+        return ident
+
+    async def _connect(self) -> _Connection:
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:  # first use, or a new event loop: start afresh
+            self._close_connection()
+            self._loop = loop
+            self._connecting = asyncio.Lock()
+        assert self._connecting is not None
+        async with self._connecting:
+            if self._connection is None:
+                try:
+                    _transport, connection = await loop.create_unix_connection(
+                        lambda: _Connection(self), self.path
+                    )
+                except OSError as exc:
+                    raise StorageError(
+                        "the sequencer is not reachable",
+                        [
+                            Diagnostic(
+                                str(exc),
+                                path=self.path,
+                                hint="the server's sequencer process is down; retry shortly",
+                            )
+                        ],
+                    ) from exc
+                self._connection = connection
+            return self._connection
+
+    def _close_connection(self) -> None:
+        connection, self._connection = self._connection, None
+        loop = self._loop
+        if (
+            connection is not None
+            and connection.transport is not None
+            and loop is not None
+            and not loop.is_closed()
+        ):
+            connection.transport.abort()
+
+    def _lost(self, connection: _Connection, exc: Exception | None) -> None:
+        if self._connection is connection:
+            self._connection = None
+        waiting, self._waiting = self._waiting, {}
+        error = StorageError(
+            "the connection to the sequencer broke before it answered",
+            [Diagnostic(str(exc) if exc else "closed", hint="retry the request")],
+        )
+        for future in waiting.values():
+            if not future.done():
+                future.set_exception(error)
+
+    async def decide(self, principal: Principal, raw: bytes) -> Answer:
+        try:
+            connection = self._connection
+            if connection is None or self._loop is not asyncio.get_running_loop():
+                connection = await self._connect()
+            assert connection.transport is not None
+            assert self._loop is not None
+            ident = self._next_id()
+            future: asyncio.Future[Answer] = self._loop.create_future()
+            self._waiting[ident] = future
+            connection.transport.write(frame(ident, request_header(principal), raw))
+            result = await future
+        except StorageError as exc:
+            return problem_answer(exc, principal)
+        if result.outcome and self.service is not None:
+            recorded = self.service.recorded
+            recorded[result.outcome] = recorded.get(result.outcome, 0) + 1
+        return result
+
+    def packs_changed(self) -> None:
+        """Tell the sequencer that pack changes were committed (from any thread)."""
+        loop, connection = self._loop, self._connection
+        if loop is None or connection is None or loop.is_closed():
+            return  # not connected: the sequencer rechecks the packs within a second anyway
+        if _running(loop):
+            self._notice(connection)
+        else:
+            loop.call_soon_threadsafe(self._notice, connection)
+
+    @staticmethod
+    def _notice(connection: _Connection) -> None:
+        if connection.transport is not None and not connection.transport.is_closing():
+            connection.transport.write(_PACKS_NOTICE)
+
+    async def aclose(self) -> None:
+        """Close the connection (the loop it belongs to must be the running one)."""
+        self._close_connection()
+        await asyncio.sleep(0)  # let the transport finish closing its socket
+
+
+def _running(loop: asyncio.AbstractEventLoop) -> bool:
+    try:
+        return asyncio.get_running_loop() is loop
+    except RuntimeError:
+        return False

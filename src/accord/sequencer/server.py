@@ -1,0 +1,232 @@
+"""The sequencer process: decides and records the decisions web workers forward to it.
+
+``python -m accord.sequencer --socket PATH`` (``accord serve`` starts it; settings from
+``ACCORD_*`` as for the web workers). It serves the frames of :mod:`accord.sequencer.wire` on a
+Unix socket, answers each ``decide`` with :func:`accord.web.recording.answer` (validate, decide,
+group-commit to the log, render), and on SIGTERM or SIGINT stops accepting, finishes what it
+accepted and commits it, then exits. It also exits when the process that started it is gone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import functools
+import json
+import logging
+import os
+import signal
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from accord.errors import AccordError
+from accord.sequencer.wire import FrameReader, WireError, frame, principal_from
+from accord.service import PendingDecision, Principal, Service
+from accord.settings import Settings
+from accord.web.problems import problem_document
+from accord.web.recording import Answer, answer_batch, finish, prepare_request, problem_answer
+
+__all__ = ["main", "serve"]
+
+_log = logging.getLogger("accord.sequencer")
+_INTERNAL = Answer(
+    500,
+    json.dumps(
+        problem_document(500, "Internal error", "an unexpected error occurred", code="internal"),
+        separators=(",", ":"),
+    ).encode(),
+)
+#: Seconds between checks that the parent process is still there.
+PARENT_CHECK_SECONDS = 1.0
+
+
+def _answer_header(result: Answer) -> bytes:
+    if result.outcome is None:
+        return b'{"status":%d}' % result.status
+    return json.dumps({"status": result.status, "outcome": result.outcome}).encode()
+
+
+class _Batcher:
+    """Decides the requests of every connection and answers each once its decision committed.
+
+    Requests are validated and decided on the event loop as they arrive; recording goes to the
+    service's group-commit writer thread, which writes every decision waiting at that moment in
+    one transaction (one fsync, one signed checkpoint) while the loop goes on deciding the next
+    requests, so disk waits overlap with deciding. ``threaded=False`` writes in the loop's own
+    thread instead: each batch decided, written and answered in turn."""
+
+    def __init__(self, service: Service, *, threaded: bool = True) -> None:
+        self.service = service
+        self.threaded = threaded
+        self.queue: list[tuple[_Worker, int, Principal, bytes]] = []
+        self.scheduled = False
+        self.outstanding = 0
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    def add(self, worker: _Worker, ident: int, principal: Principal, body: bytes) -> None:
+        self.queue.append((worker, ident, principal, body))
+        if not self.scheduled:
+            self.scheduled = True
+            self.loop = asyncio.get_running_loop()
+            self.loop.call_soon(self.flush)
+
+    def flush(self) -> None:
+        self.scheduled = False
+        queue, self.queue = self.queue, []
+        if not self.threaded:
+            self._flush_inline(queue)
+            return
+        for worker, ident, principal, body in queue:
+            try:
+                pending = prepare_request(self.service, principal, body)
+                future = self.service.submit_decision(pending)
+            except AccordError as exc:
+                _reply(worker, ident, problem_answer(exc, principal))
+                continue
+            except Exception:
+                _log.exception("unexpected error while deciding")
+                _reply(worker, ident, _INTERNAL)
+                continue
+            self.outstanding += 1
+            future.add_done_callback(functools.partial(self._written, worker, ident, pending))
+
+    def _written(self, worker: _Worker, ident: int, pending: PendingDecision, _f: object) -> None:
+        """(In the writer thread.) Answer on the loop."""
+        loop = self.loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._answer, worker, ident, pending)
+
+    def _answer(self, worker: _Worker, ident: int, pending: PendingDecision) -> None:
+        self.outstanding -= 1
+        try:
+            result = finish(pending, pending.principal)
+        except Exception:
+            _log.exception("unexpected error while answering")
+            result = _INTERNAL
+        _reply(worker, ident, result)
+
+    def _flush_inline(self, queue: list[tuple[_Worker, int, Principal, bytes]]) -> None:
+        try:
+            answers = answer_batch(self.service, [(p, body) for _, _, p, body in queue])
+        except Exception:
+            _log.exception("unexpected error while deciding")
+            answers = [_INTERNAL] * len(queue)
+        for (worker, ident, _, _), result in zip(queue, answers, strict=True):
+            _reply(worker, ident, result)
+
+    @property
+    def idle(self) -> bool:
+        return not self.queue and not self.scheduled and not self.outstanding
+
+
+def _reply(worker: _Worker, ident: int, result: Answer) -> None:
+    transport = worker.transport
+    if transport is not None and not transport.is_closing():
+        transport.write(frame(ident, _answer_header(result), result.body))
+
+
+class _Worker(asyncio.Protocol):
+    """One web worker's connection."""
+
+    def __init__(self, service: Service, batcher: _Batcher) -> None:
+        self.service = service
+        self.batcher = batcher
+        self.reader = FrameReader()
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            for ident, header, body in self.reader.feed(data):
+                op, principal = principal_from(header)
+                if op == "packs":
+                    self.service.note_pack_change()
+                elif op == "decide" and principal is not None and ident:
+                    self.batcher.add(self, ident, principal, body)
+                else:
+                    raise WireError(f"unknown request {op!r} from a worker")
+        except WireError as exc:
+            _log.error("dropping a worker connection: %s", exc.render())
+            if self.transport is not None:
+                self.transport.abort()
+
+
+async def serve(
+    service: Service,
+    path: str | Path,
+    *,
+    parent: int | None = None,
+    stop: asyncio.Event | None = None,
+    ready: Callable[[], None] | None = None,
+    threaded: bool = True,
+) -> None:
+    """Serve ``service`` on the Unix socket ``path`` until ``stop`` is set (by default: until
+    SIGTERM or SIGINT) or the process ``parent`` exits. ``ready`` is called once it listens."""
+    loop = asyncio.get_running_loop()
+    if stop is None:
+        stop = asyncio.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+    socket_path = Path(path)
+    with contextlib.suppress(FileNotFoundError):
+        socket_path.unlink()  # left by a sequencer that was killed
+    await asyncio.to_thread(service.warm_up)
+    batcher = _Batcher(service, threaded=threaded)
+    old_umask = os.umask(0o177)  # the socket is born 0600
+    try:
+        server = await loop.create_unix_server(lambda: _Worker(service, batcher), path=str(path))
+    finally:
+        os.umask(old_umask)
+    _log.info("recording decisions on %s", socket_path)
+    if ready is not None:
+        ready()
+
+    async def watch_parent(stop: asyncio.Event) -> None:
+        while parent is not None and os.getppid() == parent:
+            await asyncio.sleep(PARENT_CHECK_SECONDS)
+        if parent is not None:
+            _log.warning("the process that started the sequencer is gone: stopping")
+            stop.set()
+
+    watcher = loop.create_task(watch_parent(stop))
+    try:
+        await stop.wait()
+    finally:
+        watcher.cancel()
+        server.close()
+        await server.wait_closed()
+        while not batcher.idle:  # answer what was accepted
+            await asyncio.sleep(0.01)
+        with contextlib.suppress(FileNotFoundError):
+            socket_path.unlink()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the sequencer process (see the module docstring)."""
+    parser = argparse.ArgumentParser(
+        prog="python -m accord.sequencer", description="Accord's decision sequencer process."
+    )
+    parser.add_argument("--socket", required=True, help="Unix socket to listen on")
+    parser.add_argument("--parent", type=int, default=None, help="exit when this process exits")
+    parser.add_argument(
+        "--inline",
+        action="store_true",
+        help="write in the event loop's thread (no writer thread; for comparison)",
+    )
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="accord sequencer: %(levelname)s %(message)s")
+    try:
+        service = Service(Settings.from_env(), migrate=False)
+    except AccordError as exc:
+        print(f"accord sequencer: {exc.render()}", file=sys.stderr)
+        return 2
+    try:
+        asyncio.run(serve(service, args.socket, parent=args.parent, threaded=not args.inline))
+    finally:
+        service.close()
+    return 0

@@ -1,0 +1,300 @@
+"""Decisions recorded by a sequencer process: the web app forwards, the sequencer decides, writes.
+
+Most tests run the sequencer's server in a thread of this process (its own event loop, its own
+:class:`Service` on the same database), which lets them reach inside; one runs the real child
+process that ``accord serve`` supervises, kills it and watches it come back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+import os
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from accord.ledger.bundle import verify_bundle
+from accord.ledger.checkpoint import Verifier
+from conftest import TRANSFER, Client, World
+
+
+class InThreadSequencer:
+    """:func:`accord.sequencer.server.serve` in a background thread, on its own service."""
+
+    def __init__(self, settings: Any, path: Path) -> None:
+        from accord.service import Service
+
+        self.path = path
+        self.service = Service(settings, migrate=False)
+        self.loop = asyncio.new_event_loop()
+        self.stop_event: asyncio.Event | None = None
+        self._ready = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        from accord.sequencer.server import serve
+
+        asyncio.set_event_loop(self.loop)
+        self.stop_event = asyncio.Event()
+        try:
+            self.loop.run_until_complete(
+                serve(self.service, self.path, stop=self.stop_event, ready=self._ready.set)
+            )
+        finally:
+            self.loop.close()
+
+    def start(self) -> InThreadSequencer:
+        self.thread.start()
+        assert self._ready.wait(30), "the sequencer did not start"
+        return self
+
+    def stop(self) -> None:
+        if self.stop_event is not None and self.thread.is_alive():
+            self.loop.call_soon_threadsafe(self.stop_event.set)
+        self.thread.join(30)
+        self.service.close()
+
+
+@pytest.fixture
+def sequencer(settings: Any, app: Any, world: World, tmp_path: Path) -> Iterator[InThreadSequencer]:
+    # `app` stored the shipped packs and `world` the accounts, in the same database.
+    runner = InThreadSequencer(settings, tmp_path / "sequencer.sock").start()
+    try:
+        yield runner
+    finally:
+        runner.stop()
+
+
+@pytest.fixture
+def remote_app(settings: Any, service: Any, sequencer: InThreadSequencer) -> Any:
+    from accord.web.app import create_app
+
+    return create_app(settings.with_(sequencer_socket=str(sequencer.path)), service=service)
+
+
+def _close(client: Client, app: Any) -> None:
+    """Close the app's connection to the sequencer on the client's loop, then the client."""
+    client._loop.run_until_complete(app.state.recorder.aclose())
+    client.close()
+
+
+@pytest.fixture
+def remote(remote_app: Any) -> Iterator[Client]:
+    c = Client(remote_app)
+    try:
+        yield c
+    finally:
+        _close(c, remote_app)
+
+
+def _body(**changes: Any) -> dict[str, Any]:
+    transfer = copy.deepcopy(TRANSFER)
+    transfer.update(changes)
+    return {"transfer": transfer}
+
+
+async def _post_many(app: Any, headers: dict[str, str], n: int) -> list[httpx.Response]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        try:
+            return list(
+                await asyncio.gather(
+                    *(
+                        client.post("/api/v1/decisions", json=_body(id=f"seq-{i}"), headers=headers)
+                        for i in range(n)
+                    )
+                )
+            )
+        finally:
+            await app.state.recorder.aclose()
+
+
+def test_concurrent_decisions_are_recorded_by_the_sequencer(
+    remote_app: Any, service: Any, sequencer: InThreadSequencer, world: World
+) -> None:
+    from accord.cli import main as cli_main
+    from accord.sequencer.client import RemoteRecorder
+
+    assert isinstance(remote_app.state.recorder, RemoteRecorder)
+    before = service.count_rows()
+    responses = asyncio.run(_post_many(remote_app, world["member_a"].headers, 24))
+    assert [r.status_code for r in responses] == [201] * 24, responses[0].text
+    views = [r.json() for r in responses]
+    assert sorted(v["transfer_id"] for v in views) == sorted(f"seq-{i}" for i in range(24))
+    assert len({v["leaf_index"] for v in views}) == 24
+    verifier = Verifier.from_text(service.ledger.verifier_key())
+    for view in views:
+        verified = verify_bundle(view["receipt"], verifier)
+        assert verified.leaf_index == view["leaf_index"]
+        assert view["org_id"] == world.org_a
+        assert view["decision"]["outcome"] == view["outcome"]
+    after = service.count_rows()
+    assert after["decisions"] == before["decisions"] + 24
+    # The sequencer wrote them: this process's group-commit writer never ran, and its own counter
+    # (for /metrics) still counts what it forwarded.
+    assert sequencer.service.recorded
+    assert sum(sequencer.service.recorded.values()) == 24
+    assert sum(service.recorded.values()) == 24
+    stored = {d["id"]: d for d in service.list_decisions(_admin(service), _filter())[0]}
+    for view in views:
+        assert stored[view["id"]]["digest"] == view["digest"]
+    db = service.settings.database_url
+    assert cli_main(["log", "verify", "--db", db]) == 0
+
+
+def _admin(service: Any) -> Any:
+    from accord.service import OPERATOR
+
+    return OPERATOR
+
+
+def _filter() -> Any:
+    from accord.service import DecisionFilter
+
+    return DecisionFilter()
+
+
+@pytest.mark.parametrize(
+    ("body", "path"),
+    [
+        (b'{"transfer": ', "body"),
+        (b"[]", "body"),
+        (json.dumps(_body(purpose="x")).encode(), "body.transfer.purpose"),
+        (json.dumps({**_body(), "as_of": "soon"}).encode(), "body.as_of"),
+        (json.dumps(_body(id="nul\u0000here")).encode(), "body.transfer.id"),
+    ],
+)
+def test_bad_input_is_refused_by_the_sequencer_and_nothing_is_written(
+    remote: Client, service: Any, world: World, body: bytes, path: str
+) -> None:
+    before = service.count_rows()
+    response = remote.post(
+        "/api/v1/decisions",
+        content=body,
+        headers={**world["member_a"].headers, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    problem = response.json()
+    assert problem["status"] == 422
+    assert path in [e.get("path") for e in problem["errors"]], problem
+    assert service.count_rows() == before
+
+
+def test_callers_who_may_not_submit_are_refused_before_the_sequencer(
+    settings: Any, service: Any, app: Any, world: World, tmp_path: Path
+) -> None:
+    from accord.web.app import create_app
+
+    # No sequencer listens on this socket: a refused caller must not get as far as trying.
+    lonely = create_app(
+        settings.with_(sequencer_socket=str(tmp_path / "nobody.sock")), service=service
+    )
+    client = Client(lonely)
+    try:
+        body = _body()
+        assert client.post("/api/v1/decisions", json=body).status_code == 401
+        auditor = client.post("/api/v1/decisions", json=body, headers=world["auditor"].headers)
+        assert auditor.status_code == 403
+        down = client.post("/api/v1/decisions", json=body, headers=world["member_a"].headers)
+        assert down.status_code == 503
+        assert down.headers["content-type"].startswith("application/problem+json")
+        assert "sequencer" in down.json()["detail"]
+    finally:
+        _close(client, lonely)
+
+
+def test_a_pack_change_reaches_the_sequencer_before_its_next_decision(
+    remote: Client, sequencer: InThreadSequencer, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import accord.service
+
+    # Without the notice the sequencer would keep its compiled packs for an hour.
+    monkeypatch.setattr(accord.service, "ENGINE_RECHECK_SECONDS", 3600.0)
+    member = world["member_a"].headers
+    first = remote.post("/api/v1/decisions", json=_body(), headers=member)
+    assert first.status_code == 201, first.text
+    applied = first.json()["packs"]
+    assert applied
+    pack = applied[0]
+    changed = remote.post(
+        f"/api/v1/packs/{pack}/suspend", json={"note": "test"}, headers=world["regulator"].headers
+    )
+    assert changed.status_code == 200, changed.text
+    deadline = time.monotonic() + 10
+    while True:  # the notice is asynchronous: it lands within moments
+        second = remote.post("/api/v1/decisions", json=_body(), headers=member)
+        assert second.status_code == 201, second.text
+        if pack not in second.json()["packs"] or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert pack not in second.json()["packs"]
+
+
+def _children_named(parent: int, marker: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        if ppid == parent and any(marker.encode() in part for part in cmdline):
+            found.append(int(entry.name))
+    return found
+
+
+def test_the_supervised_sequencer_process_is_restarted_after_a_crash(
+    settings: Any, service: Any, app: Any, world: World
+) -> None:
+    from accord.sequencer.process import SequencerProcess
+    from accord.web.app import create_app
+
+    env = {
+        **os.environ,
+        "ACCORD_DATABASE_URL": settings.database_url,
+        "ACCORD_LOG_KEY": settings.log_key_path,
+        "ACCORD_LOG_ORIGIN": settings.log_origin,
+        "ACCORD_SECRET_KEY": settings.secret_key,
+    }
+    env.pop("ACCORD_SEQUENCER_SOCKET", None)
+    service.ledger.verifier_key()  # the key exists before two processes could race to create it
+    process = SequencerProcess(env)
+    path = process.start()
+    web = create_app(settings.with_(sequencer_socket=str(path)), service=service)
+    client = Client(web)
+    member = world["member_a"].headers
+    try:
+        ok = client.post("/api/v1/decisions", json=_body(id="before"), headers=member)
+        assert ok.status_code == 201, ok.text
+        [pid] = _children_named(os.getpid(), "accord.sequencer")
+        os.kill(pid, signal.SIGKILL)
+        statuses = []
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            response = client.post("/api/v1/decisions", json=_body(id="after"), headers=member)
+            statuses.append(response.status_code)
+            if response.status_code == 201:
+                break
+            assert response.status_code == 503, response.text
+            time.sleep(0.1)
+        assert statuses[-1] == 201, statuses
+        assert process.restarts == 1
+        [new_pid] = _children_named(os.getpid(), "accord.sequencer")
+        assert new_pid != pid
+    finally:
+        _close(client, web)
+        process.stop()
+    assert _children_named(os.getpid(), "accord.sequencer") == []
+    assert not path.exists()
