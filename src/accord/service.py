@@ -36,7 +36,7 @@ from accord.ledger.entries import Entry, canonical_json
 from accord.settings import Settings
 from accord.storage import accounts
 from accord.storage.bulk import BulkInsert
-from accord.storage.db import Database, JSONText
+from accord.storage.db import Database, JSONText, WriteTransaction
 from accord.storage.ledger_bridge import AppendedBatch, LedgerBridge
 from accord.storage.migrate import upgrade
 from accord.storage.models import (
@@ -185,6 +185,16 @@ class PendingDecision:
     entry_bytes: bytes | None = None
 
 
+@dataclass(slots=True)
+class OpenBatch:
+    """Decisions written in a transaction not committed yet (:meth:`Service.open_batch`)."""
+
+    batch: list[PendingDecision]
+    transaction: WriteTransaction
+    appended: AppendedBatch
+    views: list[dict[str, Any]]
+
+
 #: The command line acting with full rights on the local database.
 OPERATOR = Principal(email="cli", role=Role.ADMIN, via="cli")
 
@@ -246,6 +256,8 @@ class Service:
         #: Bumped (after commit) by every change that can invalidate a cached token.
         self._accounts_generation = 0
         self._pending: list[PendingDecision] = []
+        #: Organisation id → name, for decision views (filled as decisions are recorded).
+        self._org_names: dict[int, str] = {}
         #: Decisions recorded by this process, by outcome (for ``/metrics``).
         self.recorded: dict[str, int] = {}
         #: Bumped by every pack change made through this process; other processes' changes are
@@ -982,16 +994,6 @@ class Service:
             self._pending_cond.notify()
         return pending.done
 
-    def record(self, pendings: Sequence[PendingDecision]) -> None:
-        """Write prepared decisions now, in the calling thread, as group commits of at most
-        MAX_BATCH; each one's future is answered (result or error) when this returns.
-
-        For a caller that is itself the only writer of this process (the sequencer process):
-        the same transactions as :meth:`submit_decision`'s writer thread, without the thread."""
-        batch = [item for item in pendings if item.done.set_running_or_notify_cancel()]
-        for start in range(0, len(batch), MAX_BATCH):
-            self._write_batch(batch[start : start + MAX_BATCH])
-
     def _write_loop(self) -> None:
         while True:
             with self._pending_cond:
@@ -1037,6 +1039,12 @@ class Service:
             else:
                 batch[0].done.set_exception(exc)
             return
+        self._settle(batch, appended, views)
+
+    def _settle(
+        self, batch: list[PendingDecision], appended: AppendedBatch, views: list[dict[str, Any]]
+    ) -> None:
+        """Answer the decisions of a committed batch with their views and receipts."""
         for item in batch:
             self.recorded[item.outcome] = self.recorded.get(item.outcome, 0) + 1
         try:  # committed: from here on, never write again
@@ -1049,59 +1057,102 @@ class Service:
             view["receipt"] = receipt
             item.done.set_result((leaf, view))
 
+    # Group commit in three steps, for a writer that overlaps the commit's disk wait with its own
+    # work (the sequencer process): open_batch writes the rows in a transaction left open,
+    # commit_batch commits it (in any thread), close_batch answers the decisions.
+
+    def open_batch(self, pendings: Sequence[PendingDecision]) -> OpenBatch | None:
+        """Write prepared decisions (at most MAX_BATCH) in a transaction left open. ``None`` when
+        nothing is left open: all were cancelled, or the write failed and the decisions were
+        then written (or refused) one by one as :meth:`record` does, so their futures are done."""
+        batch = [item for item in pendings if item.done.set_running_or_notify_cancel()]
+        if not batch:
+            return None
+        if len(batch) > MAX_BATCH:
+            raise ValueError(f"at most {MAX_BATCH} decisions per batch")
+        try:
+            transaction = self.db.begin_write()
+        except Exception:
+            self._write_batch(batch)
+            return None
+        try:
+            appended, views = self._write_rows_in(transaction.session.connection(), batch)
+        except Exception:
+            transaction.close()
+            self._write_batch(batch)
+            return None
+        return OpenBatch(batch, transaction, appended, views)
+
+    @staticmethod
+    def commit_batch(opened: OpenBatch) -> None:
+        """Commit a batch from :meth:`open_batch` (any thread). Raises StorageError on failure;
+        :meth:`close_batch` then writes the decisions again, one by one."""
+        opened.transaction.commit()
+
+    def close_batch(self, opened: OpenBatch) -> None:
+        """Release the batch's transaction (in the thread that opened it) and answer its
+        decisions: committed, with their receipts; not committed, by writing them again one by
+        one (each failure leaves nothing written)."""
+        opened.transaction.close()
+        if opened.transaction.committed:
+            self._settle(opened.batch, opened.appended, opened.views)
+        else:
+            self._write_batch(opened.batch)
+
     def _write_rows(
         self, batch: list[PendingDecision]
     ) -> tuple[AppendedBatch, list[dict[str, Any]]]:
         """Insert the batch's transfers, ledger entries (with a checkpoint) and decisions in one
         transaction (Core inserts: the rows are plain values)."""
+        with self.db.write() as session:
+            return self._write_rows_in(session.connection(), batch)
+
+    def _write_rows_in(
+        self, conn: Any, batch: list[PendingDecision]
+    ) -> tuple[AppendedBatch, list[dict[str, Any]]]:
+        """:meth:`_write_rows` through an open write transaction's connection."""
         datas = [item.entry_bytes or Entry.from_mapping(item.entry).to_bytes() for item in batch]
         now = utcnow()
         transfer_ids = [new_id() for _ in batch]
-        with self.db.write() as session:
-            conn = session.connection()
-            _INSERT_TRANSFERS.run(
-                conn,
-                [
-                    (
-                        tid,
-                        item.transfer_json.get("id"),
-                        item.principal.org_id,
-                        item.principal.user_id,
-                        JSONText(
-                            (item.transfer_bytes or canonical_json(item.transfer_json)).decode()
-                        ),
-                        now,
-                    )
-                    for item, tid in zip(batch, transfer_ids, strict=True)
-                ],
-            )
-            appended = self.ledger.append_encoded_batch_in(conn, datas)
-            _INSERT_DECISIONS.run(
-                conn,
-                [
-                    (
-                        item.decision_id,
-                        tid,
-                        item.principal.org_id,
-                        item.outcome,
-                        item.as_of,
-                        JSONText((item.decision_bytes or canonical_json(item.decision)).decode()),
-                        item.digest,
-                        leaf,
-                        now,
-                    )
-                    for item, tid, leaf in zip(batch, transfer_ids, appended.leaves, strict=True)
-                ],
-            )
-            _INSERT_DECISION_PACKS.run(
-                conn, [(item.decision_id, pack) for item in batch for pack in item.packs]
-            )
-            org_ids = {item.principal.org_id for item in batch} - {None}
-            names = (
-                dict(conn.execute(select(Org.id, Org.name).where(Org.id.in_(org_ids))).all())
-                if org_ids
-                else {}
-            )
+        _INSERT_TRANSFERS.run(
+            conn,
+            [
+                (
+                    tid,
+                    item.transfer_json.get("id"),
+                    item.principal.org_id,
+                    item.principal.user_id,
+                    JSONText((item.transfer_bytes or canonical_json(item.transfer_json)).decode()),
+                    now,
+                )
+                for item, tid in zip(batch, transfer_ids, strict=True)
+            ],
+        )
+        appended = self.ledger.append_encoded_batch_in(conn, datas)
+        _INSERT_DECISIONS.run(
+            conn,
+            [
+                (
+                    item.decision_id,
+                    tid,
+                    item.principal.org_id,
+                    item.outcome,
+                    item.as_of,
+                    JSONText((item.decision_bytes or canonical_json(item.decision)).decode()),
+                    item.digest,
+                    leaf,
+                    now,
+                )
+                for item, tid, leaf in zip(batch, transfer_ids, appended.leaves, strict=True)
+            ],
+        )
+        _INSERT_DECISION_PACKS.run(
+            conn, [(item.decision_id, pack) for item in batch for pack in item.packs]
+        )
+        names = self._org_names
+        unknown = {item.principal.org_id for item in batch} - {None} - set(names)
+        if unknown:  # organisations are never renamed or deleted: remember their names
+            names.update(conn.execute(select(Org.id, Org.name).where(Org.id.in_(unknown))).all())
         created = _iso(now)
         views = [
             {

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -162,12 +163,23 @@ class Signer:
 
     def verifier(self) -> Verifier:
         """The matching public verifier."""
-        public = Ed25519PrivateKey.from_private_bytes(self.seed).public_key()
-        return Verifier(self.name, public.public_bytes(Encoding.Raw, PublicFormat.Raw))
+        return _verifier(self.name, self.seed)
 
     def sign(self, message: bytes) -> bytes:
         """The 64-byte Ed25519 signature of ``message``."""
-        return Ed25519PrivateKey.from_private_bytes(self.seed).sign(message)
+        return _private_key(self.seed).sign(message)
+
+
+@functools.lru_cache(maxsize=8)
+def _private_key(seed: bytes) -> Ed25519PrivateKey:
+    # Loading a key costs as much as a signature: a log signs with the same key all day.
+    return Ed25519PrivateKey.from_private_bytes(seed)
+
+
+@functools.lru_cache(maxsize=8)
+def _verifier(name: str, seed: bytes) -> Verifier:
+    public = _private_key(seed).public_key()
+    return Verifier(name, public.public_bytes(Encoding.Raw, PublicFormat.Raw))
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,14 +19,16 @@ import os
 import signal
 import sys
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 from accord.errors import AccordError
 from accord.sequencer.wire import FrameReader, WireError, frame, principal_from
-from accord.service import PendingDecision, Principal, Service
+from accord.service import MAX_BATCH, OpenBatch, PendingDecision, Principal, Service
 from accord.settings import Settings
 from accord.web.problems import problem_document
-from accord.web.recording import Answer, answer_batch, finish, prepare_request, problem_answer
+from accord.web.recording import Answer, finish, prepare_request, problem_answer
 
 __all__ = ["main", "serve"]
 
@@ -51,19 +53,22 @@ def _answer_header(result: Answer) -> bytes:
 class _Batcher:
     """Decides the requests of every connection and answers each once its decision committed.
 
-    Requests are validated and decided on the event loop as they arrive; recording goes to the
-    service's group-commit writer thread, which writes every decision waiting at that moment in
-    one transaction (one fsync, one signed checkpoint) while the loop goes on deciding the next
-    requests, so disk waits overlap with deciding. ``threaded=False`` writes in the loop's own
-    thread instead: each batch decided, written and answered in turn."""
+    Requests are validated and decided on the event loop as they arrive. Decided requests are
+    written in group commits: the rows of every decision waiting go into one transaction, in the
+    loop's thread; only the commit (the disk wait: on SQLite the WAL's fsync) runs in a helper
+    thread, during which the loop goes on deciding what arrives. When the commit returns, the
+    batch is answered and the decisions that arrived meanwhile form the next batch. One batch is
+    in flight at a time: the log keeps one sequence.
+    """
 
-    def __init__(self, service: Service, *, threaded: bool = True) -> None:
+    def __init__(self, service: Service) -> None:
         self.service = service
-        self.threaded = threaded
         self.queue: list[tuple[_Worker, int, Principal, bytes]] = []
+        self.decided: list[tuple[_Worker, int, PendingDecision]] = []
         self.scheduled = False
-        self.outstanding = 0
+        self.writing = False
         self.loop: asyncio.AbstractEventLoop | None = None
+        self.committer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="accord-commit")
 
     def add(self, worker: _Worker, ident: int, principal: Principal, body: bytes) -> None:
         self.queue.append((worker, ident, principal, body))
@@ -75,13 +80,9 @@ class _Batcher:
     def flush(self) -> None:
         self.scheduled = False
         queue, self.queue = self.queue, []
-        if not self.threaded:
-            self._flush_inline(queue)
-            return
         for worker, ident, principal, body in queue:
             try:
                 pending = prepare_request(self.service, principal, body)
-                future = self.service.submit_decision(pending)
             except AccordError as exc:
                 _reply(worker, ident, problem_answer(exc, principal))
                 continue
@@ -89,36 +90,56 @@ class _Batcher:
                 _log.exception("unexpected error while deciding")
                 _reply(worker, ident, _INTERNAL)
                 continue
-            self.outstanding += 1
-            future.add_done_callback(functools.partial(self._written, worker, ident, pending))
+            self.decided.append((worker, ident, pending))
+        self._write_next()
 
-    def _written(self, worker: _Worker, ident: int, pending: PendingDecision, _f: object) -> None:
-        """(In the writer thread.) Answer on the loop."""
-        loop = self.loop
-        if loop is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(self._answer, worker, ident, pending)
+    def _write_next(self) -> None:
+        while not self.writing and self.decided:
+            items, self.decided = self.decided[:MAX_BATCH], self.decided[MAX_BATCH:]
+            try:
+                opened = self.service.open_batch([pending for _, _, pending in items])
+            except Exception:
+                _log.exception("unexpected error while writing")
+                opened = None
+            if opened is None:  # written (or refused) one by one already, or failed
+                self._answer(items)
+                continue
+            assert self.loop is not None
+            self.writing = True
+            commit = self.loop.run_in_executor(self.committer, Service.commit_batch, opened)
+            commit.add_done_callback(functools.partial(self._committed, items, opened))
 
-    def _answer(self, worker: _Worker, ident: int, pending: PendingDecision) -> None:
-        self.outstanding -= 1
+    def _committed(
+        self, items: list[tuple[_Worker, int, PendingDecision]], opened: OpenBatch, commit: Any
+    ) -> None:
+        self.writing = False
+        if commit.exception() is not None:
+            _log.error(
+                "a group commit failed: %r (writing its decisions one by one)", commit.exception()
+            )
         try:
-            result = finish(pending, pending.principal)
+            self.service.close_batch(opened)
         except Exception:
-            _log.exception("unexpected error while answering")
-            result = _INTERNAL
-        _reply(worker, ident, result)
+            _log.exception("unexpected error after a commit")
+        self._answer(items)
+        self._write_next()
 
-    def _flush_inline(self, queue: list[tuple[_Worker, int, Principal, bytes]]) -> None:
-        try:
-            answers = answer_batch(self.service, [(p, body) for _, _, p, body in queue])
-        except Exception:
-            _log.exception("unexpected error while deciding")
-            answers = [_INTERNAL] * len(queue)
-        for (worker, ident, _, _), result in zip(queue, answers, strict=True):
+    @staticmethod
+    def _answer(items: list[tuple[_Worker, int, PendingDecision]]) -> None:
+        for worker, ident, pending in items:
+            try:
+                result = finish(pending, pending.principal)
+            except Exception:
+                _log.exception("unexpected error while answering")
+                result = _INTERNAL
             _reply(worker, ident, result)
 
     @property
     def idle(self) -> bool:
-        return not self.queue and not self.scheduled and not self.outstanding
+        return not (self.queue or self.scheduled or self.decided or self.writing)
+
+    def close(self) -> None:
+        self.committer.shutdown(wait=True)
 
 
 def _reply(worker: _Worker, ident: int, result: Answer) -> None:
@@ -163,7 +184,6 @@ async def serve(
     parent: int | None = None,
     stop: asyncio.Event | None = None,
     ready: Callable[[], None] | None = None,
-    threaded: bool = True,
 ) -> None:
     """Serve ``service`` on the Unix socket ``path`` until ``stop`` is set (by default: until
     SIGTERM or SIGINT) or the process ``parent`` exits. ``ready`` is called once it listens."""
@@ -176,7 +196,7 @@ async def serve(
     with contextlib.suppress(FileNotFoundError):
         socket_path.unlink()  # left by a sequencer that was killed
     await asyncio.to_thread(service.warm_up)
-    batcher = _Batcher(service, threaded=threaded)
+    batcher = _Batcher(service)
     old_umask = os.umask(0o177)  # the socket is born 0600
     try:
         server = await loop.create_unix_server(lambda: _Worker(service, batcher), path=str(path))
@@ -202,6 +222,7 @@ async def serve(
         await server.wait_closed()
         while not batcher.idle:  # answer what was accepted
             await asyncio.sleep(0.01)
+        batcher.close()
         with contextlib.suppress(FileNotFoundError):
             socket_path.unlink()
 
@@ -213,11 +234,6 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--socket", required=True, help="Unix socket to listen on")
     parser.add_argument("--parent", type=int, default=None, help="exit when this process exits")
-    parser.add_argument(
-        "--inline",
-        action="store_true",
-        help="write in the event loop's thread (no writer thread; for comparison)",
-    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="accord sequencer: %(levelname)s %(message)s")
     try:
@@ -226,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"accord sequencer: {exc.render()}", file=sys.stderr)
         return 2
     try:
-        asyncio.run(serve(service, args.socket, parent=args.parent, threaded=not args.inline))
+        asyncio.run(serve(service, args.socket, parent=args.parent))
     finally:
         service.close()
     return 0

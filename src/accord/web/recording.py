@@ -16,7 +16,7 @@ import contextlib
 import dataclasses
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
@@ -40,7 +40,6 @@ __all__ = [
     "LocalRecorder",
     "Recorder",
     "answer",
-    "answer_batch",
     "finish",
     "parse_request",
     "prepare_request",
@@ -139,6 +138,10 @@ def prepare_request(service: Service, principal: Principal, raw: bytes) -> Pendi
 
 def finish(pending: PendingDecision, principal: Principal) -> Answer:
     """The answer for a decision whose write finished (its future holds the outcome)."""
+    if not pending.done.done():  # never written: a bug, but the caller gets an answer
+        return problem_answer(
+            StorageError("the decision was not recorded", [Diagnostic("not written")]), principal
+        )
     try:
         _leaf, view = pending.done.result(timeout=0)
     except AccordError as exc:
@@ -174,8 +177,8 @@ async def answer(service: Service, principal: Principal, raw: bytes) -> Answer:
     log when this returns 201) and render the answer. Bad input, a caller without the right and
     storage trouble are answered with a problem; nothing is written for them.
 
-    The write is queued for the service's group-commit thread (see :func:`answer_batch` for a
-    caller that writes itself)."""
+    The write is queued for the service's group-commit thread (the sequencer process writes its
+    own group commits: :mod:`accord.sequencer.server`)."""
     try:
         if service.engine_ready():
             pending = prepare_request(service, principal, raw)
@@ -187,26 +190,6 @@ async def answer(service: Service, principal: Principal, raw: bytes) -> Answer:
     with contextlib.suppress(Exception):  # the error is in the future; finish reports it
         await asyncio.wrap_future(future)
     return finish(pending, principal)
-
-
-def answer_batch(service: Service, requests: Sequence[tuple[Principal, bytes]]) -> list[Answer]:
-    """:func:`answer` for many requests at once, written in this thread: every valid decision
-    among them goes into the same group commit. The answers are in the order of ``requests``."""
-    answers: list[Answer | None] = []
-    prepared: list[tuple[int, Principal, PendingDecision]] = []
-    for principal, raw in requests:
-        try:
-            pending = prepare_request(service, principal, raw)
-        except AccordError as exc:
-            answers.append(problem_answer(exc, principal))
-            continue
-        prepared.append((len(answers), principal, pending))
-        answers.append(None)
-    if prepared:
-        service.record([pending for _, _, pending in prepared])
-        for index, principal, pending in prepared:
-            answers[index] = finish(pending, principal)
-    return [a for a in answers if a is not None]
 
 
 class Recorder(Protocol):
