@@ -231,6 +231,8 @@ def _upgrade_legacy(conn: Connection) -> None:
 
 _ROW = 256  # hashes per tile row, entries per bundle
 _ROW_BYTES = _ROW * 32
+#: Most complete hash rows a log keeps in memory for proofs (8 KiB each).
+_FULL_ROWS_KEPT = 4096
 
 
 _ID_MASK = (1 << _LEVEL_SHIFT) - 1
@@ -485,6 +487,12 @@ class Ledger:
         self.origin = origin
         self._lock = threading.RLock()
         self._edge: _Edge | None = None
+        #: Complete hash rows (256 hashes: never rewritten by appends) read for proofs, by id.
+        #: Proofs of random leaves share their upper rows; ``verify`` never reads from here.
+        self._full_rows: dict[int, bytes] = {}
+        #: The largest committed size this object has read: the log only grows, so a proof for a
+        #: size up to this one needs no read of the head to know the tree exists.
+        self._seen_size = 0
         qmark = engine.dialect.paramstyle == "qmark"
         self._p = "?" if qmark else "%s"
         dbapi_error: type[Exception] = getattr(engine.dialect.dbapi, "Error", sa.exc.DBAPIError)
@@ -591,39 +599,78 @@ class Ledger:
                 found[int(rid)] = bytes(data)
         return found
 
-    def _read_nodes(self, run: _Run, pairs: Iterable[_Pair]) -> dict[_Pair, bytes]:
-        """The stored hashes of perfect subtrees ``(level, index)``, in one query."""
-        wanted: dict[int, list[tuple[_Pair, int]]] = {}
-        for pair in set(pairs):
-            rid, off = _row_of(*pair)
-            wanted.setdefault(rid, []).append((pair, off))
-        rows = self._read_rows(run, "ledger_tiles", list(wanted))
+    def _read_nodes(
+        self, run: _Run, pairs: Iterable[_Pair], *, cached: bool = False
+    ) -> dict[_Pair, bytes]:
+        """The stored hashes of perfect subtrees ``(level, index)``, in one query. With
+        ``cached``, complete rows read before are taken from memory (proofs only)."""
+        # (row id, byte offset) of each node: _row_of, inlined (this is the proofs' hot loop).
+        where = {
+            (level, index): ((level << _LEVEL_SHIFT) | (index >> 8), (index & 255) * 32)
+            for level, index in pairs
+        }
+        ids = {rid for rid, _ in where.values()}
+        if cached:
+            memo = self._full_rows
+            rows = {rid: memo[rid] for rid in ids if rid in memo}
+            fetched = self._read_rows(run, "ledger_tiles", [r for r in ids if r not in rows])
+            if len(memo) > _FULL_ROWS_KEPT:
+                memo.clear()
+            for rid, data in fetched.items():
+                if len(data) == _ROW_BYTES:
+                    memo[rid] = data
+            rows.update(fetched)
+        else:
+            rows = self._read_rows(run, "ledger_tiles", list(ids))
         found: dict[_Pair, bytes] = {}
-        for rid, group in wanted.items():
+        for pair, (rid, off) in where.items():
             data = rows.get(rid, b"")
-            for pair, off in group:
-                h = data[off : off + 32]
-                if len(h) == 32:
-                    found[pair] = h
-        missing = sum(map(len, wanted.values())) - len(found)
-        if missing:
-            level, index = min(p for g in wanted.values() for p, _ in g if p not in found)
+            if len(data) >= off + 32:
+                found[pair] = data[off : off + 32]
+        if len(found) != len(where):
+            level, index = min(p for p in where if p not in found)
             raise _missing(
-                f"{missing} stored hash(es) missing, e.g. height {level} index {index}",
+                f"{len(where) - len(found)} stored hash(es) missing, e.g. height {level} "
+                f"index {index}",
                 f"ledger_tiles(height={level}, index={index >> 8})",
             )
         return found
 
-    def _fold_ranges(self, run: _Run, ranges: Sequence[tuple[int, int]]) -> list[bytes]:
+    def _fold_ranges(
+        self, run: _Run, ranges: Sequence[tuple[int, int]], *, cached: bool = False
+    ) -> list[bytes]:
         """The tree hash of each leaf range, from stored subtree hashes (one batched read)."""
-        groups = [merkle.range_pairs(lo, hi) for lo, hi in ranges]
-        hashes = self._read_nodes(run, [p for g in groups for p in g])
+        # Most ranges of a proof are one perfect subtree (a power-of-two width, aligned): their
+        # hash is stored as it is; only the right edge of a tree needs folding.
+        groups: list[tuple[int, int] | list[tuple[int, int]]] = []
+        pairs: list[tuple[int, int]] = []
+        for lo, hi in ranges:
+            width = hi - lo
+            if width > 0 and not width & (width - 1) and not lo & (width - 1):
+                level = width.bit_length() - 1
+                pair = (level, lo >> level)
+                groups.append(pair)
+                pairs.append(pair)
+            else:
+                group = merkle.range_pairs(lo, hi)
+                groups.append(group)
+                pairs.extend(group)
+        hashes = self._read_nodes(run, pairs, cached=cached)
         fold = merkle.fold
-        return [fold([hashes[p] for p in g]) for g in groups]
+        return [hashes[g] if isinstance(g, tuple) else fold([hashes[p] for p in g]) for g in groups]
 
     def _head(self, run: _Run) -> tuple[int, bytes]:
         rows = run("SELECT size, root FROM ledger_state WHERE id = 1", ())
-        return (int(rows[0][0]), bytes(rows[0][1])) if rows else (0, EMPTY_ROOT)
+        head = (int(rows[0][0]), bytes(rows[0][1])) if rows else (0, EMPTY_ROOT)
+        self._seen_size = max(self._seen_size, head[0])
+        return head
+
+    def _proof_size(self, run: _Run, size: int | None) -> int:
+        """The tree size a proof is for: ``size`` if this object already saw the log that large,
+        else checked against the stored head."""
+        if size is not None and 0 <= size <= self._seen_size:
+            return size
+        return self._check_size(self._head(run)[0], size)
 
     def _size(self, conn: Connection) -> tuple[int, bytes]:
         state = self._state(conn)
@@ -950,28 +997,28 @@ class Ledger:
     def inclusion_proof(self, index: int, size: int | None = None) -> InclusionProof:
         """The inclusion proof of entry ``index`` in the tree of ``size`` entries (default: all)."""
         with self._raw() as run:
-            n = self._check_size(self._head(run)[0], size)
+            n = self._proof_size(run, size)
             if not 0 <= index < n:
                 raise NotFoundError(
                     "no such entry in this tree",
                     [Diagnostic("index out of range", expected=f"0..{n - 1}", found=str(index))],
                 )
             hashes = self._fold_ranges(
-                run, [(index, index + 1), *merkle.inclusion_ranges(index, n)]
+                run, [(index, index + 1), *merkle.inclusion_ranges(index, n)], cached=True
             )
         return InclusionProof(index, n, hashes[0], tuple(hashes[1:]))
 
     def consistency_proof(self, old_size: int, new_size: int | None = None) -> ConsistencyProof:
         """The proof that tree ``old_size`` is a prefix of tree ``new_size`` (default: all)."""
         with self._raw() as run:
-            n = self._check_size(self._head(run)[0], new_size)
+            n = self._proof_size(run, new_size)
             if not 0 <= old_size <= n:
                 raise NotFoundError(
                     "no such tree size",
                     [Diagnostic("old size out of range", expected=f"0..{n}", found=str(old_size))],
                 )
             ranges = [(0, old_size), (0, n), *merkle.consistency_ranges(old_size, n)]
-            hashes = self._fold_ranges(run, ranges)
+            hashes = self._fold_ranges(run, ranges, cached=True)
         return ConsistencyProof(old_size, n, hashes[0], hashes[1], tuple(hashes[2:]))
 
     # -- tiles -------------------------------------------------------------------------------------

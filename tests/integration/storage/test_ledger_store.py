@@ -69,6 +69,38 @@ def test_proofs_match_the_pure_functions(ledger: Ledger) -> None:
     assert [i for i, _, _ in ledger.entries(10, 13)] == [10, 11, 12]
 
 
+def test_proofs_from_remembered_rows_stay_right_and_verify_still_reads_the_database(
+    ledger: Ledger, signer: Signer
+) -> None:
+    """Proofs keep complete hash rows in memory; the answers stay those of the pure functions
+    as the log grows past them, and tampering with a remembered row is still found."""
+    datas = _filled(ledger, [600])  # two complete leaf-hash rows (256 each) and a partial one
+    for rounds in range(2):  # the second round is answered from remembered rows
+        for index in (0, 255, 256, 511, 512, 599):
+            proof = ledger.inclusion_proof(index, 600)
+            assert list(proof.hashes) == merkle.inclusion_proof(datas, index, 600), rounds
+    datas += _filled_more(ledger, len(datas), 100)
+    for index in (3, 300, 650):
+        assert list(ledger.inclusion_proof(index).hashes) == merkle.inclusion_proof(
+            datas, index, 700
+        )
+    assert list(ledger.consistency_proof(600).hashes) == merkle.consistency_proof(datas, 600, 700)
+    ledger.sign_checkpoint(signer)
+    _edit_tile(ledger, 0, 0, lambda r: _swap_slots(r, 1, 2))  # a remembered, complete row
+    with pytest.raises(IntegrityError):
+        ledger.verify(verifiers=[signer.verifier()])
+    fresh = Ledger(ledger.engine, origin=ORIGIN, create=False)  # remembers nothing yet
+    assert fresh.inclusion_proof(1, 700).root() != merkle.root_hash(datas)
+    with pytest.raises(NotFoundError):  # a size the log never had is still refused
+        ledger.inclusion_proof(0, 701)
+
+
+def _filled_more(ledger: Ledger, start: int, count: int) -> list[bytes]:
+    batch = _entries(start, count)
+    assert ledger.append(batch) == list(range(start, start + count))
+    return [e.to_bytes() for e in batch]
+
+
 def test_out_of_range_requests_are_not_found(ledger: Ledger) -> None:
     _filled(ledger, [4])
     with pytest.raises(NotFoundError):
