@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 from accord.errors import Diagnostic, StorageError
-from accord.sequencer.wire import FrameReader, WireError, frame, request_header
+from accord.sequencer.wire import FrameProtocol, WireError, frame, request_header
 from accord.service import Principal, Service
 from accord.web.recording import Answer, problem_answer
 
@@ -17,15 +17,10 @@ __all__ = ["RemoteRecorder"]
 _PACKS_NOTICE = frame(0, b'{"op":"packs"}', b"")
 
 
-class _Connection(asyncio.Protocol):
+class _Connection(FrameProtocol):
     def __init__(self, owner: RemoteRecorder) -> None:
+        super().__init__()
         self.owner = owner
-        self.reader = FrameReader()
-        self.transport: asyncio.Transport | None = None
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
 
     def data_received(self, data: bytes) -> None:
         try:

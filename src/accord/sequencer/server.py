@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from accord.errors import AccordError
-from accord.sequencer.wire import FrameReader, WireError, frame, principal_from
+from accord.sequencer.wire import FrameProtocol, WireError, frame, principal_from
 from accord.service import MAX_BATCH, OpenBatch, PendingDecision, Principal, Service
 from accord.settings import Settings
 from accord.web.problems import problem_document
@@ -148,18 +148,13 @@ def _reply(worker: _Worker, ident: int, result: Answer) -> None:
         transport.write(frame(ident, _answer_header(result), result.body))
 
 
-class _Worker(asyncio.Protocol):
+class _Worker(FrameProtocol):
     """One web worker's connection."""
 
     def __init__(self, service: Service, batcher: _Batcher) -> None:
+        super().__init__()
         self.service = service
         self.batcher = batcher
-        self.reader = FrameReader()
-        self.transport: asyncio.Transport | None = None
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
 
     def data_received(self, data: bytes) -> None:
         try:

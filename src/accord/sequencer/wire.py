@@ -13,6 +13,7 @@ a worker sends as a backend trusts its authenticating proxy.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
 import struct
@@ -22,7 +23,15 @@ from accord.errors import Diagnostic, StorageError
 from accord.service import Principal
 from accord.storage.models import Role
 
-__all__ = ["MAX_FRAME", "FrameReader", "WireError", "frame", "principal_from", "request_header"]
+__all__ = [
+    "MAX_FRAME",
+    "FrameProtocol",
+    "FrameReader",
+    "WireError",
+    "frame",
+    "principal_from",
+    "request_header",
+]
 
 _LENGTH = struct.Struct(">I")
 _HEAD = struct.Struct(">IIH")
@@ -81,6 +90,19 @@ class FrameReader:
         if pos:
             del buffer[:pos]
         return out
+
+
+class FrameProtocol(asyncio.Protocol):
+    """One end of a connection: its transport and a :class:`FrameReader` for what arrives
+    (subclasses read frames in ``data_received``)."""
+
+    def __init__(self) -> None:
+        self.reader = FrameReader()
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
 
 
 @functools.lru_cache(maxsize=4096)
