@@ -414,6 +414,42 @@ def test_check_records_a_decision_with_obligations_and_receipt(world: World) -> 
     assert "accord log bundle --index" in html
 
 
+def test_the_check_page_records_through_the_sequencer(world: World, tmp_path: Path) -> None:
+    """With a sequencer, the page validates in the web process (errors point into the form)
+    and the sequencer records."""
+    from accord.web.app import create_app
+    from conftest import InThreadSequencer
+
+    settings = _settings(world.tmp)
+    runner = InThreadSequencer(settings, tmp_path / "sequencer.sock").start()
+    app = create_app(settings.with_(sequencer_socket=str(runner.path)), service=world.service)
+    client = Browser(app)
+    try:
+        token = _csrf(client.get("/sign-in").text)
+        signed = client.post(
+            "/sign-in",
+            data={"csrf_token": token, "email": "a@acme.example", "password": PASSWORD},
+            follow_redirects=False,
+        )
+        assert signed.status_code == 303, signed.text
+        token = _csrf(client.get("/check").text)
+        html = client.post("/check", data=_check_form(token)).text
+        assert 'data-outcome="permit_with_obligations"' in html
+        assert "Keep records of the transfer for ten years." in html
+        assert sum(runner.service.recorded.values()) == 1  # the sequencer recorded it
+        assert sum(world.service.recorded.values()) == 1  # and this process counted it
+        before = world.service.count_rows()
+        bad = client.post("/check", data=_check_form(token, **{"importer.country": "XX"}))
+        assert bad.status_code == 422
+        assert "XX" in bad.text
+        assert world.service.count_rows() == before
+        assert sum(runner.service.recorded.values()) == 1
+    finally:
+        client._runner.run(app.state.recorder.aclose())
+        client.close()
+        runner.stop()
+
+
 def test_check_denies_with_the_citation(world: World) -> None:
     client = _client(world, "a@acme.example")
     token = _csrf(client.get("/check").text)

@@ -12,7 +12,6 @@ import copy
 import json
 import os
 import signal
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,44 +22,7 @@ import pytest
 
 from accord.ledger.bundle import verify_bundle
 from accord.ledger.checkpoint import Verifier
-from conftest import TRANSFER, Client, World
-
-
-class InThreadSequencer:
-    """:func:`accord.sequencer.server.serve` in a background thread, on its own service."""
-
-    def __init__(self, settings: Any, path: Path) -> None:
-        from accord.service import Service
-
-        self.path = path
-        self.service = Service(settings, migrate=False)
-        self.loop = asyncio.new_event_loop()
-        self.stop_event: asyncio.Event | None = None
-        self._ready = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        from accord.sequencer.server import serve
-
-        asyncio.set_event_loop(self.loop)
-        self.stop_event = asyncio.Event()
-        try:
-            self.loop.run_until_complete(
-                serve(self.service, self.path, stop=self.stop_event, ready=self._ready.set)
-            )
-        finally:
-            self.loop.close()
-
-    def start(self) -> InThreadSequencer:
-        self.thread.start()
-        assert self._ready.wait(30), "the sequencer did not start"
-        return self
-
-    def stop(self) -> None:
-        if self.stop_event is not None and self.thread.is_alive():
-            self.loop.call_soon_threadsafe(self.stop_event.set)
-        self.thread.join(30)
-        self.service.close()
+from conftest import TRANSFER, Client, InThreadSequencer, World
 
 
 @pytest.fixture
