@@ -13,12 +13,12 @@ import hashlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -57,7 +57,6 @@ from accord.storage.models import (
 
 ENTRY_SCHEMA = "accord.entry/1"
 _log = logging.getLogger("accord.service")
-_M = TypeVar("_M", bound=Callable[..., Any])
 
 
 class Capability(StrEnum):
@@ -219,22 +218,6 @@ def _packs_applied(decision: Mapping[str, Any]) -> list[str]:
     return sorted(set(out))
 
 
-def _tells_pack_listeners(method: _M) -> _M:
-    """Call the service's pack listeners once ``method`` returned (its transaction committed)."""
-
-    @functools.wraps(method)
-    def wrapper(self: Service, *args: Any, **kwargs: Any) -> Any:
-        result = method(self, *args, **kwargs)
-        for listener in list(self.pack_listeners):
-            try:
-                listener()
-            except Exception:  # a listener must not undo a committed change
-                _log.exception("pack listener failed")
-        return result
-
-    return wrapper  # type: ignore[return-value]
-
-
 class Service:
     """The service's operations, each one transaction, each checked against the caller."""
 
@@ -263,8 +246,6 @@ class Service:
         #: Bumped by every pack change made through this process; other processes' changes are
         #: noticed by a query at most every ENGINE_RECHECK_SECONDS.
         self._pack_generation = 0
-        #: Called (no arguments) after every committed pack change made through this service.
-        self.pack_listeners: list[Callable[[], None]] = []
         self._engine_seen: tuple[int, float] = (-1, 0.0)
         self._pending_cond = threading.Condition()
         self._writer: threading.Thread | None = None
@@ -282,7 +263,6 @@ class Service:
 
     # ------------------------------------------------------------------ bootstrap
 
-    @_tells_pack_listeners
     def ensure_shipped_packs(self, *, activate_agreements: bool = False) -> list[str]:
         """Store every shipped pack not stored yet at version 1; return the ids added.
 
@@ -601,7 +581,6 @@ class Service:
         finally:  # after the commit (see authenticate_token)
             self.forget_tokens()
 
-    @_tells_pack_listeners
     def upload_pack(self, principal: Principal, text: str, *, source: str) -> dict[str, Any]:
         """Validate a pack text and store it as a new version (new packs start as drafts)."""
         principal.require(Capability.MANAGE_PACKS)
@@ -758,7 +737,6 @@ class Service:
             ).all()
             return [_event_view(e, email) for e, email in rows]
 
-    @_tells_pack_listeners
     def set_pack_status(
         self,
         principal: Principal,
@@ -875,15 +853,6 @@ class Service:
                 return self._engine
 
     # ------------------------------------------------------------------ decisions
-
-    def note_pack_change(self) -> None:
-        """Pack changes were committed elsewhere (another process): recompile before the next
-        decision instead of within ENGINE_RECHECK_SECONDS."""
-        self._pack_generation += 1
-
-    def warm_up(self) -> None:
-        """Compile the active packs now rather than on the first decision."""
-        self._engine_for_active_packs()
 
     def engine_ready(self) -> bool:
         """True when deciding needs no database read (the compiled engine is current), so a caller

@@ -1,15 +1,17 @@
-"""Frames between web workers and the sequencer survive any split of the byte stream."""
+"""Frames between web workers and the sequencer survive any split of the byte stream, and a
+decision crosses the wire with everything the sequencer needs to write and answer it."""
 
 from __future__ import annotations
 
 import itertools
+from datetime import date
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from accord.sequencer.wire import FrameReader, WireError, frame, principal_from, request_header
-from accord.service import Principal
+from accord.sequencer.wire import FrameReader, WireError, frame, parse_request, record_frame
+from accord.service import PendingDecision, Principal
 from accord.storage.models import Role
 
 _frames = st.lists(
@@ -48,27 +50,62 @@ def test_malformed_frames_are_refused(bad: bytes) -> None:
         FrameReader().feed(bad)
 
 
-@given(
-    user=st.none() | st.integers(min_value=1, max_value=10**9),
+_principals = st.builds(
+    Principal,
+    user_id=st.none() | st.integers(min_value=1, max_value=10**9),
+    email=st.none() | st.emails(),
     role=st.none() | st.sampled_from(list(Role)),
-    org=st.none() | st.integers(min_value=1, max_value=10**9),
+    org_id=st.none() | st.integers(min_value=1, max_value=10**9),
     via=st.sampled_from(["token", "session", "anonymous"]),
     scopes=st.frozensets(st.sampled_from(["read", "write"])),
-    email=st.none() | st.emails(),
 )
-def test_the_caller_crosses_the_wire_unchanged(
-    user: int | None,
-    role: Role | None,
-    org: int | None,
-    via: str,
-    scopes: frozenset[str],
-    email: str | None,
+
+
+@given(
+    principal=_principals,
+    ident=st.integers(min_value=1, max_value=2**32 - 1),
+    transfer_id=st.none() | st.text(max_size=30),
+    packs=st.lists(st.sampled_from(["eu-gdpr-ch5", "us-dsp", "cn-pipl"]), unique=True),
+    parts=st.tuples(st.binary(max_size=200), st.binary(max_size=500), st.binary(max_size=100)),
+    day=st.dates(min_value=date(2000, 1, 1), max_value=date(2100, 1, 1)),
+)
+def test_a_decision_crosses_the_wire_unchanged(
+    principal: Principal,
+    ident: int,
+    transfer_id: str | None,
+    packs: list[str],
+    parts: tuple[bytes, bytes, bytes],
+    day: date,
 ) -> None:
-    principal = Principal(user_id=user, email=email, role=role, org_id=org, via=via, scopes=scopes)
-    assert principal_from(request_header(principal)) == ("decide", principal)
+    sent = PendingDecision(
+        principal=principal,
+        transfer_json={"id": transfer_id, "more": "not sent"},
+        decision_id="ab" * 16,
+        decision={"not": "sent"},
+        digest="cd" * 32,
+        outcome="permit",
+        as_of=day,
+        packs=packs,
+        entry={},
+        transfer_bytes=parts[0],
+        decision_bytes=parts[1],
+        entry_bytes=parts[2],
+    )
+    [(got_ident, header, body)] = FrameReader().feed(record_frame(ident, sent))
+    assert got_ident == ident
+    op, received = parse_request(header, body)
+    assert op == "record"
+    assert received is not None
+    assert received.principal == principal
+    assert received.transfer_json == {"id": transfer_id}
+    for name in ("decision_id", "digest", "outcome", "as_of", "packs"):
+        assert getattr(received, name) == getattr(sent, name)
+    assert (received.transfer_bytes, received.decision_bytes, received.entry_bytes) == parts
 
 
-def test_a_malformed_header_is_refused() -> None:
+def test_malformed_requests_are_refused() -> None:
     with pytest.raises(WireError):
-        principal_from(b'{"op": "decide"}')
-    assert principal_from(b'{"op": "packs"}') == ("packs", None)
+        parse_request(b'{"op": "record"}', b"")
+    with pytest.raises(WireError):
+        parse_request(b"not json", b"")
+    assert parse_request(b'{"op": "other"}', b"") == ("other", None)

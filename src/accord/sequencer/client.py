@@ -7,14 +7,12 @@ import itertools
 import json
 from typing import Any
 
-from accord.errors import Diagnostic, StorageError
-from accord.sequencer.wire import FrameProtocol, WireError, frame, request_header
-from accord.service import Principal, Service
-from accord.web.recording import Answer, problem_answer
+from accord.errors import AccordError, Diagnostic, StorageError
+from accord.sequencer.wire import FrameProtocol, WireError, record_frame
+from accord.service import PendingDecision, Principal, Service
+from accord.web.recording import Answer, prepare, problem_answer
 
 __all__ = ["RemoteRecorder"]
-
-_PACKS_NOTICE = frame(0, b'{"op":"packs"}', b"")
 
 
 class _Connection(FrameProtocol):
@@ -51,9 +49,10 @@ class RemoteRecorder:
     a decision the sequencer committed before the break is in the log either way).
     """
 
-    def __init__(self, path: str, service: Service | None = None) -> None:
+    def __init__(self, path: str, service: Service) -> None:
         self.path = path
-        #: The web process's service: its decision counters (``/metrics``) count what we record.
+        #: The web process's service: it validates and decides, and its decision counters
+        #: (``/metrics``) count what the sequencer records for it.
         self.service = service
         self._connection: _Connection | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -118,6 +117,18 @@ class RemoteRecorder:
                 future.set_exception(error)
 
     async def decide(self, principal: Principal, raw: bytes) -> Answer:
+        """Validate and decide here (bad input is answered without a round trip), then have the
+        sequencer record the decision."""
+        try:
+            pending = await prepare(self.service, principal, raw)
+        except AccordError as exc:
+            return problem_answer(exc, principal)
+        return await self.record(pending)
+
+    async def record(self, pending: PendingDecision) -> Answer:
+        """Have the sequencer record a prepared decision; its answer (``201`` with the receipt
+        once committed, or a problem)."""
+        principal = pending.principal
         try:
             connection = self._connection
             if connection is None or self._loop is not asyncio.get_running_loop():
@@ -127,38 +138,16 @@ class RemoteRecorder:
             ident = self._next_id()
             future: asyncio.Future[Answer] = self._loop.create_future()
             self._waiting[ident] = future
-            connection.transport.write(frame(ident, request_header(principal), raw))
+            connection.transport.write(record_frame(ident, pending))
             result = await future
         except StorageError as exc:
             return problem_answer(exc, principal)
-        if result.outcome and self.service is not None:
+        if result.outcome:
             recorded = self.service.recorded
             recorded[result.outcome] = recorded.get(result.outcome, 0) + 1
         return result
-
-    def packs_changed(self) -> None:
-        """Tell the sequencer that pack changes were committed (from any thread)."""
-        loop, connection = self._loop, self._connection
-        if loop is None or connection is None or loop.is_closed():
-            return  # not connected: the sequencer rechecks the packs within a second anyway
-        if _running(loop):
-            self._notice(connection)
-        else:
-            loop.call_soon_threadsafe(self._notice, connection)
-
-    @staticmethod
-    def _notice(connection: _Connection) -> None:
-        if connection.transport is not None and not connection.transport.is_closing():
-            connection.transport.write(_PACKS_NOTICE)
 
     async def aclose(self) -> None:
         """Close the connection (the loop it belongs to must be the running one)."""
         self._close_connection()
         await asyncio.sleep(0)  # let the transport finish closing its socket
-
-
-def _running(loop: asyncio.AbstractEventLoop) -> bool:
-    try:
-        return asyncio.get_running_loop() is loop
-    except RuntimeError:
-        return False

@@ -1,10 +1,12 @@
-"""The sequencer process: decides and records the decisions web workers forward to it.
+"""The sequencer process: records the decisions web workers send it, in one sequence.
 
 ``python -m accord.sequencer --socket PATH`` (``accord serve`` starts it; settings from
 ``ACCORD_*`` as for the web workers). It serves the frames of :mod:`accord.sequencer.wire` on a
-Unix socket, answers each ``decide`` with :func:`accord.web.recording.answer` (validate, decide,
-group-commit to the log, render), and on SIGTERM or SIGINT stops accepting, finishes what it
-accepted and commits it, then exits. It also exits when the process that started it is gone.
+Unix socket: each ``record`` request is a decision a worker validated and decided; the sequencer
+writes it in a group commit (transfer, log entry and decision rows, a signed checkpoint, one
+transaction) and answers with the rendered HTTP answer and its receipt. On SIGTERM or SIGINT it
+stops accepting, commits and answers what it accepted, then exits. It also exits when the process
+that started it is gone.
 """
 
 from __future__ import annotations
@@ -24,11 +26,11 @@ from pathlib import Path
 from typing import Any
 
 from accord.errors import AccordError
-from accord.sequencer.wire import FrameProtocol, WireError, frame, principal_from
-from accord.service import MAX_BATCH, OpenBatch, PendingDecision, Principal, Service
+from accord.sequencer.wire import FrameProtocol, WireError, frame, parse_request
+from accord.service import MAX_BATCH, OpenBatch, PendingDecision, Service
 from accord.settings import Settings
 from accord.web.problems import problem_document
-from accord.web.recording import Answer, finish, prepare_request, problem_answer
+from accord.web.recording import Answer, finish
 
 __all__ = ["main", "serve"]
 
@@ -51,46 +53,33 @@ def _answer_header(result: Answer) -> bytes:
 
 
 class _Batcher:
-    """Decides the requests of every connection and answers each once its decision committed.
+    """Writes the decisions every connection sends in group commits, and answers each once it
+    committed.
 
-    Requests are validated and decided on the event loop as they arrive. Decided requests are
-    written in group commits: the rows of every decision waiting go into one transaction, in the
-    loop's thread; only the commit (the disk wait: on SQLite the WAL's fsync) runs in a helper
-    thread, during which the loop goes on deciding what arrives. When the commit returns, the
-    batch is answered and the decisions that arrived meanwhile form the next batch. One batch is
-    in flight at a time: the log keeps one sequence.
+    The rows of every decision waiting go into one transaction, written in the loop's thread;
+    only the commit (the disk wait: on SQLite the WAL's fsync) runs in a helper thread, during
+    which the loop goes on reading requests. When the commit returns, the batch is answered and
+    the decisions that arrived meanwhile form the next batch. One batch is in flight at a time:
+    the log keeps one sequence.
     """
 
     def __init__(self, service: Service) -> None:
         self.service = service
-        self.queue: list[tuple[_Worker, int, Principal, bytes]] = []
         self.decided: list[tuple[_Worker, int, PendingDecision]] = []
         self.scheduled = False
         self.writing = False
         self.loop: asyncio.AbstractEventLoop | None = None
         self.committer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="accord-commit")
 
-    def add(self, worker: _Worker, ident: int, principal: Principal, body: bytes) -> None:
-        self.queue.append((worker, ident, principal, body))
-        if not self.scheduled:
+    def add(self, worker: _Worker, ident: int, pending: PendingDecision) -> None:
+        self.decided.append((worker, ident, pending))
+        if not self.scheduled:  # after the loop has read everything that already arrived
             self.scheduled = True
             self.loop = asyncio.get_running_loop()
             self.loop.call_soon(self.flush)
 
     def flush(self) -> None:
         self.scheduled = False
-        queue, self.queue = self.queue, []
-        for worker, ident, principal, body in queue:
-            try:
-                pending = prepare_request(self.service, principal, body)
-            except AccordError as exc:
-                _reply(worker, ident, problem_answer(exc, principal))
-                continue
-            except Exception:
-                _log.exception("unexpected error while deciding")
-                _reply(worker, ident, _INTERNAL)
-                continue
-            self.decided.append((worker, ident, pending))
         self._write_next()
 
     def _write_next(self) -> None:
@@ -136,7 +125,7 @@ class _Batcher:
 
     @property
     def idle(self) -> bool:
-        return not (self.queue or self.scheduled or self.decided or self.writing)
+        return not (self.scheduled or self.decided or self.writing)
 
     def close(self) -> None:
         self.committer.shutdown(wait=True)
@@ -151,21 +140,17 @@ def _reply(worker: _Worker, ident: int, result: Answer) -> None:
 class _Worker(FrameProtocol):
     """One web worker's connection."""
 
-    def __init__(self, service: Service, batcher: _Batcher) -> None:
+    def __init__(self, batcher: _Batcher) -> None:
         super().__init__()
-        self.service = service
         self.batcher = batcher
 
     def data_received(self, data: bytes) -> None:
         try:
             for ident, header, body in self.reader.feed(data):
-                op, principal = principal_from(header)
-                if op == "packs":
-                    self.service.note_pack_change()
-                elif op == "decide" and principal is not None and ident:
-                    self.batcher.add(self, ident, principal, body)
-                else:
+                op, pending = parse_request(header, body)
+                if op != "record" or pending is None or not ident:
                     raise WireError(f"unknown request {op!r} from a worker")
+                self.batcher.add(self, ident, pending)
         except WireError as exc:
             _log.error("dropping a worker connection: %s", exc.render())
             if self.transport is not None:
@@ -190,11 +175,10 @@ async def serve(
     socket_path = Path(path)
     with contextlib.suppress(FileNotFoundError):
         socket_path.unlink()  # left by a sequencer that was killed
-    await asyncio.to_thread(service.warm_up)
     batcher = _Batcher(service)
     old_umask = os.umask(0o177)  # the socket is born 0600
     try:
-        server = await loop.create_unix_server(lambda: _Worker(service, batcher), path=str(path))
+        server = await loop.create_unix_server(lambda: _Worker(batcher), path=str(path))
     finally:
         os.umask(old_umask)
     _log.info("recording decisions on %s", socket_path)

@@ -1,14 +1,16 @@
 """Frames between web workers and the sequencer, over a Unix socket.
 
 Every frame is ``length (u32) | id (u32) | header length (u16) | header | body``, big-endian, where
-``length`` counts everything after itself. A request's header is a small JSON object: ``op``
-(``"decide"`` or ``"packs"``) and, for ``decide``, the caller (user id, email, role, organisation,
-how they signed in, token scopes); its body is the raw HTTP request body. An answer carries the
-request's id, a JSON header (``status``, ``outcome``) and the answer's body. ``id`` 0 is for
-notices that get no answer (``packs``: pack changes were committed; recompile now).
+``length`` counts everything after itself. A worker sends ``record`` requests: a decision it has
+validated and decided, as a small JSON header (the caller — user id, email, role, organisation,
+how they signed in, token scopes — and the decision's id, digest, outcome, day, packs and the
+transfer's id) and a body holding the canonical (RFC 8785) bytes of the transfer, the decision and
+the log entry. The answer carries the request's id, a JSON header (``status``, ``outcome``) and
+the HTTP answer's body, rendered by the sequencer once the decision is committed.
 
-The socket lives in a directory only the serving user can open: the sequencer trusts the identity
-a worker sends as a backend trusts its authenticating proxy.
+The socket lives in a directory only the serving user can open: the sequencer trusts what a
+worker sends — the caller it authenticated, the decision it made — as a backend trusts its
+authenticating proxy.
 """
 
 from __future__ import annotations
@@ -17,10 +19,11 @@ import asyncio
 import functools
 import json
 import struct
+from datetime import date
 from typing import Any
 
 from accord.errors import Diagnostic, StorageError
-from accord.service import Principal
+from accord.service import PendingDecision, Principal
 from accord.storage.models import Role
 
 __all__ = [
@@ -29,8 +32,8 @@ __all__ = [
     "FrameReader",
     "WireError",
     "frame",
-    "principal_from",
-    "request_header",
+    "parse_request",
+    "record_frame",
 ]
 
 _LENGTH = struct.Struct(">I")
@@ -105,39 +108,94 @@ class FrameProtocol(asyncio.Protocol):
         self.transport = transport
 
 
-@functools.lru_cache(maxsize=4096)
-def request_header(principal: Principal) -> bytes:
-    """The ``decide`` header for ``principal`` (cached: a caller's header is always the same)."""
-    return json.dumps(
-        {
-            "op": "decide",
-            "user": principal.user_id,
-            "email": principal.email,
-            "role": None if principal.role is None else principal.role.value,
-            "org": principal.org_id,
-            "via": principal.via,
-            "scopes": sorted(principal.scopes),
-        },
-        separators=(",", ":"),
-    ).encode()
+def _caller(principal: Principal) -> dict[str, Any]:
+    return {
+        "user": principal.user_id,
+        "email": principal.email,
+        "role": None if principal.role is None else principal.role.value,
+        "org": principal.org_id,
+        "via": principal.via,
+        "scopes": sorted(principal.scopes),
+    }
 
 
 @functools.lru_cache(maxsize=4096)
-def principal_from(header: bytes) -> tuple[str, Principal | None]:
-    """The op of a request header and, for ``decide``, the caller it names."""
+def _principal(
+    user: int | None,
+    email: str | None,
+    role: str | None,
+    org: int | None,
+    via: str,
+    scopes: tuple[str, ...],
+) -> Principal:
+    return Principal(
+        user_id=user,
+        email=email,
+        role=None if role is None else Role(role),
+        org_id=org,
+        via=via,
+        scopes=frozenset(scopes),
+    )
+
+
+def record_frame(ident: int, pending: PendingDecision) -> bytes:
+    """The ``record`` request for a decided transfer: what the sequencer needs to write and
+    answer it — the caller, the decision's id, digest, outcome, day and packs, and the canonical
+    bytes of the transfer, the decision and the log entry (the frame's body, in that order)."""
+    parts = (pending.transfer_bytes, pending.decision_bytes, pending.entry_bytes)
+    if any(part is None for part in parts):
+        raise ValueError("a decision to record needs its canonical bytes")
+    transfer, decision, entry = (part or b"" for part in parts)
+    header = {
+        "op": "record",
+        "caller": _caller(pending.principal),
+        "id": pending.decision_id,
+        "digest": pending.digest,
+        "outcome": pending.outcome,
+        "as_of": pending.as_of.isoformat(),
+        "packs": pending.packs,
+        "transfer_id": pending.transfer_json.get("id"),
+        "sizes": [len(transfer), len(decision), len(entry)],
+    }
+    return frame(
+        ident, json.dumps(header, separators=(",", ":")).encode(), transfer + decision + entry
+    )
+
+
+def parse_request(header: bytes, body: bytes) -> tuple[str, PendingDecision | None]:
+    """The op of a request and, for ``record``, the decision to write (its ``transfer_json`` and
+    ``decision`` hold only what the view's head needs: the answer splices the canonical bytes)."""
     try:
         data: Any = json.loads(header)
         op = str(data["op"])
-        if op != "decide":
+        if op != "record":
             return op, None
-        role = data["role"]
-        return op, Principal(
-            user_id=data["user"],
-            email=data["email"],
-            role=None if role is None else Role(role),
-            org_id=data["org"],
-            via=str(data["via"]),
-            scopes=frozenset(str(s) for s in data["scopes"]),
+        caller = data["caller"]
+        principal = _principal(
+            caller["user"],
+            caller["email"],
+            caller["role"],
+            caller["org"],
+            str(caller["via"]),
+            tuple(str(s) for s in caller["scopes"]),
         )
-    except (ValueError, KeyError, TypeError) as exc:
-        raise WireError("malformed request header from a worker", [Diagnostic(str(exc))]) from exc
+        sizes = [int(n) for n in data["sizes"]]
+        if len(sizes) != 3 or min(sizes) < 0 or sum(sizes) != len(body):
+            raise ValueError("the sizes do not match the body")
+        cut, end = sizes[0], sizes[0] + sizes[1]
+        return op, PendingDecision(
+            principal=principal,
+            transfer_json={"id": data["transfer_id"]},
+            decision_id=str(data["id"]),
+            decision={},
+            digest=str(data["digest"]),
+            outcome=str(data["outcome"]),
+            as_of=date.fromisoformat(str(data["as_of"])),
+            packs=[str(p) for p in data["packs"]],
+            entry={},
+            transfer_bytes=body[:cut],
+            decision_bytes=body[cut:end],
+            entry_bytes=body[end:],
+        )
+    except (ValueError, KeyError, TypeError, IndexError) as exc:
+        raise WireError("malformed request from a worker", [Diagnostic(str(exc))]) from exc

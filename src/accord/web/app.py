@@ -135,7 +135,6 @@ def create_app(settings: Settings | None = None, *, service: Service | None = No
     else:
         recorder = LocalRecorder(service)
     app.state.recorder = recorder
-    service.pack_listeners.append(recorder.packs_changed)
     metrics = Metrics()
     app.state.metrics = metrics
     problems.install(app)

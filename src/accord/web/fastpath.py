@@ -7,8 +7,9 @@ those requests — the method and path of the endpoint, a bearer token the servi
 less than ``TOKEN_CACHE_SECONDS`` ago (:meth:`accord.service.Service.cached_principal`) whose
 holder may submit — and passes everything else to the app unchanged: no token, a session cookie,
 an unknown, revoked, expired or not-yet-cached token, a caller without the right. So every
-refusal, every error document and every side effect (token last-use updates, CSRF checks) stays
-where it is, in the route; the answer of an accepted request is byte for byte the route's.
+refusal of the caller and every side effect of authentication (token last-use updates, CSRF
+checks) stays where it is, in the route; for the requests taken here — bad bodies included — the
+answer is byte for byte the route's, made by the same recorder.
 """
 
 from __future__ import annotations

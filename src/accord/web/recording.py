@@ -1,12 +1,12 @@
 """Deciding a transfer from a request body and recording it: the answer of
 ``POST /api/v1/decisions``, computed in one place whichever process records the decision.
 
-:func:`answer` takes the caller and the raw request body and returns the HTTP answer as bytes:
-``201`` with the decision and its receipt, or an RFC 9457 problem naming each bad field. It runs in
-the request process when that process records decisions itself (its own group-commit writer, the
-default in-process app), and in the sequencer process (:mod:`accord.sequencer`) when ``accord
-serve`` runs one: the web process then only authenticates the caller and forwards the body
-(:class:`Recorder` hides which).
+:func:`prepare` turns the caller and the raw request body into a decided transfer, or refuses it
+with an RFC 9457 problem naming each bad field; a :class:`Recorder` records the decision and
+returns the HTTP answer as bytes (``201`` with the decision and its receipt): this process's own
+group-commit writer (:class:`LocalRecorder`, the in-process app) or the sequencer process that
+``accord serve`` runs (:class:`accord.sequencer.client.RemoteRecorder`), which renders the
+answer with :func:`finish` once the decision is committed.
 """
 
 from __future__ import annotations
@@ -39,9 +39,9 @@ __all__ = [
     "Answer",
     "LocalRecorder",
     "Recorder",
-    "answer",
     "finish",
     "parse_request",
+    "prepare",
     "prepare_request",
     "problem_answer",
     "record_document",
@@ -172,32 +172,23 @@ def _render_recorded(view: Mapping[str, Any], pending: PendingDecision) -> bytes
     )
 
 
-async def answer(service: Service, principal: Principal, raw: bytes) -> Answer:
-    """Validate and decide the transfer in ``raw``, record the decision (it is committed to the
-    log when this returns 201) and render the answer. Bad input, a caller without the right and
-    storage trouble are answered with a problem; nothing is written for them.
-
-    The write is queued for the service's group-commit thread (the sequencer process writes its
-    own group commits: :mod:`accord.sequencer.server`)."""
-    try:
-        if service.engine_ready():
-            pending = prepare_request(service, principal, raw)
-        else:  # the compiled engine needs a database read: not on the event loop
-            pending = await asyncio.to_thread(prepare_request, service, principal, raw)
-        future = service.submit_decision(pending)
-    except AccordError as exc:
-        return problem_answer(exc, principal)
-    with contextlib.suppress(Exception):  # the error is in the future; finish reports it
-        await asyncio.wrap_future(future)
-    return finish(pending, principal)
+async def prepare(service: Service, principal: Principal, raw: bytes) -> PendingDecision:
+    """:func:`prepare_request` from an event loop: in place when the compiled engine is current
+    (a fraction of a millisecond of CPU), in a worker thread when it needs a database read."""
+    if service.engine_ready():
+        return prepare_request(service, principal, raw)
+    return await asyncio.to_thread(prepare_request, service, principal, raw)
 
 
 class Recorder(Protocol):
-    """Where ``POST /api/v1/decisions`` bodies are decided and recorded."""
+    """Where ``POST /api/v1/decisions`` bodies are recorded: this process's group-commit writer
+    (:class:`LocalRecorder`) or the sequencer process
+    (:class:`accord.sequencer.client.RemoteRecorder`). Either way the decision is validated and
+    made in this process."""
 
     async def decide(self, principal: Principal, raw: bytes) -> Answer: ...
 
-    def packs_changed(self) -> None: ...
+    async def record(self, pending: PendingDecision) -> Answer: ...
 
     async def aclose(self) -> None: ...
 
@@ -209,10 +200,22 @@ class LocalRecorder:
         self.service = service
 
     async def decide(self, principal: Principal, raw: bytes) -> Answer:
-        return await answer(self.service, principal, raw)
+        """Validate, decide and record ``raw``; the answer (201 once committed, or a problem;
+        nothing is written for a refused request)."""
+        try:
+            pending = await prepare(self.service, principal, raw)
+        except AccordError as exc:
+            return problem_answer(exc, principal)
+        return await self.record(pending)
 
-    def packs_changed(self) -> None:
-        """Nothing to tell: this process's engine sees its own pack changes at once."""
+    async def record(self, pending: PendingDecision) -> Answer:
+        try:
+            future = self.service.submit_decision(pending)
+        except AccordError as exc:
+            return problem_answer(exc, pending.principal)
+        with contextlib.suppress(Exception):  # the error is in the future; finish reports it
+            await asyncio.wrap_future(future)
+        return finish(pending, pending.principal)
 
     async def aclose(self) -> None:
         """Nothing to release (the service is closed by its owner)."""
@@ -251,10 +254,9 @@ def record_document(
 ) -> dict[str, Any]:
     """Decide and record ``document`` from a worker thread (the HTML pages); its view.
 
-    With a recorder in another process, the document is first validated and decided here, so
-    that errors point into ``source`` as they do in-process; nothing is written for them."""
+    The document is validated and decided here, so that errors point into ``source``; nothing is
+    written for them."""
     if isinstance(recorder, LocalRecorder):
         return service.decide(principal, document, source=source)
-    service.prepare_decision(principal, document, source=source)
-    raw = json.dumps({"transfer": document}, default=str).encode()
-    return view_of(anyio.from_thread.run(recorder.decide, principal, raw))
+    pending = service.prepare_decision(principal, document, source=source)
+    return view_of(anyio.from_thread.run(recorder.record, pending))
