@@ -7,10 +7,10 @@ import itertools
 import json
 from typing import Any
 
-from accord.errors import AccordError, Diagnostic, StorageError
+from accord.errors import Diagnostic, StorageError
 from accord.sequencer.wire import FrameProtocol, WireError, record_frame
-from accord.service import PendingDecision, Principal, Service
-from accord.web.recording import Answer, prepare, problem_answer
+from accord.service import PendingDecision, Service
+from accord.web.recording import Answer, BaseRecorder, problem_answer
 
 __all__ = ["RemoteRecorder"]
 
@@ -40,7 +40,7 @@ class _Connection(FrameProtocol):
         self.owner._lost(self, exc)
 
 
-class RemoteRecorder:
+class RemoteRecorder(BaseRecorder):
     """Forward decision requests to the sequencer at ``path`` and return its answers.
 
     One connection per event loop, opened on first use and again after it breaks; requests are
@@ -50,10 +50,10 @@ class RemoteRecorder:
     """
 
     def __init__(self, path: str, service: Service) -> None:
+        # The web process's service validates and decides, and its decision counters
+        # (``/metrics``) count what the sequencer records for it.
+        super().__init__(service)
         self.path = path
-        #: The web process's service: it validates and decides, and its decision counters
-        #: (``/metrics``) count what the sequencer records for it.
-        self.service = service
         self._connection: _Connection | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._connecting: asyncio.Lock | None = None
@@ -115,15 +115,6 @@ class RemoteRecorder:
         for future in waiting.values():
             if not future.done():
                 future.set_exception(error)
-
-    async def decide(self, principal: Principal, raw: bytes) -> Answer:
-        """Validate and decide here (bad input is answered without a round trip), then have the
-        sequencer record the decision."""
-        try:
-            pending = await prepare(self.service, principal, raw)
-        except AccordError as exc:
-            return problem_answer(exc, principal)
-        return await self.record(pending)
 
     async def record(self, pending: PendingDecision) -> Answer:
         """Have the sequencer record a prepared decision; its answer (``201`` with the receipt

@@ -37,6 +37,7 @@ from accord.web.problems import (
 
 __all__ = [
     "Answer",
+    "BaseRecorder",
     "LocalRecorder",
     "Recorder",
     "finish",
@@ -193,10 +194,12 @@ class Recorder(Protocol):
     async def aclose(self) -> None: ...
 
 
-class LocalRecorder:
-    """Decide and record in this process (its service's group-commit writer)."""
+class BaseRecorder:
+    """What every recorder does with a request body: validate and decide it in this process
+    (:func:`prepare`), then :meth:`record` the decision."""
 
     def __init__(self, service: Service) -> None:
+        #: This process's service: it validates and decides.
         self.service = service
 
     async def decide(self, principal: Principal, raw: bytes) -> Answer:
@@ -209,6 +212,17 @@ class LocalRecorder:
         return await self.record(pending)
 
     async def record(self, pending: PendingDecision) -> Answer:
+        """Record a prepared decision; the answer once it is committed."""
+        raise NotImplementedError
+
+    async def aclose(self) -> None:
+        """Release what the recorder holds."""
+
+
+class LocalRecorder(BaseRecorder):
+    """Decide and record in this process (its service's group-commit writer)."""
+
+    async def record(self, pending: PendingDecision) -> Answer:
         try:
             future = self.service.submit_decision(pending)
         except AccordError as exc:
@@ -216,9 +230,6 @@ class LocalRecorder:
         with contextlib.suppress(Exception):  # the error is in the future; finish reports it
             await asyncio.wrap_future(future)
         return finish(pending, pending.principal)
-
-    async def aclose(self) -> None:
-        """Nothing to release (the service is closed by its owner)."""
 
 
 def view_of(result: Answer) -> dict[str, Any]:
