@@ -78,7 +78,21 @@ def _listen(host: str, port: int) -> Any:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise InputError(
+            f"cannot listen on {host}:{port}",
+            [
+                Diagnostic(
+                    exc.strerror or str(exc),
+                    path="--port",
+                    found=f"{host}:{port}",
+                    hint="another server may be using it: stop it or choose --port/--host",
+                )
+            ],
+        ) from exc
     sock.set_inheritable(True)
     return sock
 

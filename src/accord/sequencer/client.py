@@ -76,7 +76,7 @@ class RemoteRecorder(BaseRecorder):
         async with self._connecting:
             if self._connection is None:
                 try:
-                    _transport, connection = await loop.create_unix_connection(
+                    transport, connection = await loop.create_unix_connection(
                         lambda: _Connection(self), self.path
                     )
                 except OSError as exc:
@@ -90,6 +90,8 @@ class RemoteRecorder(BaseRecorder):
                             )
                         ],
                     ) from exc
+                if connection.transport is None:  # connection_made is the loop's to call
+                    connection.transport = transport
                 self._connection = connection
             return self._connection
 

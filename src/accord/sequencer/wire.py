@@ -20,7 +20,7 @@ import functools
 import json
 import struct
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from accord.errors import Diagnostic, StorageError
 from accord.service import PendingDecision, Principal
@@ -104,8 +104,8 @@ class FrameProtocol(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # A stream transport; not necessarily an asyncio.Transport instance (uvloop's are not).
+        self.transport = cast(asyncio.Transport, transport)
 
 
 def _caller(principal: Principal) -> dict[str, Any]:

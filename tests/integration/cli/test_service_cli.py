@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -159,3 +160,25 @@ def test_unreachable_database_is_an_error_not_a_traceback(
     assert code == 1
     assert "cannot migrate the database" in err
     assert "Traceback" not in err
+
+
+def test_serve_on_a_port_in_use_is_an_error_not_a_traceback(tmp_path: Path) -> None:
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-c", "import sys; from accord.cli import main; "
+             "sys.exit(main(sys.argv[1:]))",
+             "serve", "--db", str(tmp_path / "s.db"), "--port", str(port)],
+            capture_output=True, text=True, timeout=120, cwd=tmp_path,
+            env={**os.environ, "ACCORD_LOG_KEY": str(tmp_path / "log.key")},
+        )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "--port" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout

@@ -79,15 +79,22 @@ async def _post_many(app: Any, headers: dict[str, str], n: int) -> list[httpx.Re
             await app.state.recorder.aclose()
 
 
+@pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
 def test_concurrent_decisions_are_recorded_by_the_sequencer(
-    remote_app: Any, service: Any, sequencer: InThreadSequencer, world: World
+    remote_app: Any, service: Any, sequencer: InThreadSequencer, world: World, loop: str
 ) -> None:
+    """Also under uvloop (what `uvicorn[standard]` runs): its transports are not
+    asyncio.Transport instances."""
     from accord.cli import main as cli_main
     from accord.sequencer.client import RemoteRecorder
 
     assert isinstance(remote_app.state.recorder, RemoteRecorder)
     before = service.count_rows()
-    responses = asyncio.run(_post_many(remote_app, world["member_a"].headers, 24))
+    import uvloop
+
+    factory = uvloop.new_event_loop if loop == "uvloop" else asyncio.new_event_loop
+    with asyncio.Runner(loop_factory=factory) as runner:
+        responses = runner.run(_post_many(remote_app, world["member_a"].headers, 24))
     assert [r.status_code for r in responses] == [201] * 24, responses[0].text
     views = [r.json() for r in responses]
     assert sorted(v["transfer_id"] for v in views) == sorted(f"seq-{i}" for i in range(24))
