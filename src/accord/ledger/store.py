@@ -801,15 +801,9 @@ class Ledger:
         """:meth:`append_in` for entries given as canonical bytes this process just made with
         :meth:`Entry.to_bytes` (trusted, as with ``append_encoded(validate=False)``: only the
         size limit is checked; ``verify`` reports any entry that is not canonical)."""
-        for i, data in enumerate(datas):
-            if not 0 < len(data) <= MAX_ENTRY_BYTES:
-                raise InputError(
-                    "an encoded entry must be 1 to 65,535 bytes",
-                    [Diagnostic("bad entry bytes", path=f"#{i}", found=f"{len(data)} bytes")],
-                )
         with self._lock:
             try:
-                return self._append_bytes(connection, datas)
+                return self._append_trusted(connection, list(datas))
             except self._db_errors as exc:
                 self._edge = None
                 raise StorageError("cannot append to the log", [Diagnostic(str(exc))]) from exc
@@ -827,20 +821,26 @@ class Ledger:
             for i, data in enumerate(checked):
                 _check_encoded(i, data)
                 Entry.from_bytes(data)
-        elif not all(checked):  # an empty entry; the rest is checked where it is hashed, in C
-            _first_bad_encoded(checked)
         with self._lock:
             try:
                 with self.engine.begin() as conn:
-                    return self._append_bytes(conn, checked)
+                    return self._append_trusted(conn, checked)
             except self._db_errors as exc:
                 self._edge = None
                 raise StorageError("cannot append to the log", [Diagnostic(str(exc))]) from exc
-            except (TypeError, ValueError):
-                # leaf_hashes and frame reject an item that is not bytes or is too long, before
-                # anything is written (the transaction rolls back); say which, as InputError.
-                _first_bad_encoded(checked)
-                raise
+
+    def _append_trusted(self, conn: Connection, datas: list[bytes]) -> list[int]:
+        """:meth:`_append_bytes` for entry bytes whose type and size are checked where they are
+        hashed, in C; a bad one is named as an :class:`InputError` before anything is written."""
+        if not all(datas):  # an empty entry
+            _first_bad_encoded(datas)
+        try:
+            return self._append_bytes(conn, datas)
+        except (TypeError, ValueError):
+            # leaf_hashes and frame reject an item that is not bytes or is too long, before
+            # anything is written (the transaction rolls back); say which, as InputError.
+            _first_bad_encoded(datas)
+            raise
 
     # -- reading -----------------------------------------------------------------------------------
 

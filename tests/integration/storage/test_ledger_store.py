@@ -162,6 +162,12 @@ def test_append_encoded_names_the_bad_entry_and_writes_nothing(
     diagnostic = caught.value.diagnostics[0]
     assert (diagnostic.path, diagnostic.found) == ("#260", found)
     assert ledger.head() == (3, merkle.root_hash(datas))
+    # The same through the caller's transaction (the service's path).
+    with pytest.raises(InputError) as caught, ledger.engine.connect() as conn, conn.begin():
+        ledger.append_encoded_in(conn, [*good[:260], bad, *good[260:]])  # rolls back
+    diagnostic = caught.value.diagnostics[0]
+    assert (diagnostic.path, diagnostic.found) == ("#260", found)
+    assert ledger.head() == (3, merkle.root_hash(datas))
     assert ledger.append_encoded(good, validate=validate) == list(range(3, 303))
     assert ledger.verify().size == 303
 
