@@ -502,6 +502,7 @@ def measure(
     workers: int = 1,
     sequencer: bool = True,
     py_spy: bool = False,
+    spy_out: Path | None = None,
 ) -> Session:
     """Seed a database, start a server, load it in alternating rounds, stop it, check it."""
     session = Session(label=label)
@@ -543,6 +544,8 @@ def measure(
                 spying.wait(timeout=120)
                 if (folder / "spy.txt").exists():
                     session.profile = spy_report(folder / "spy.txt")
+                    if spy_out is not None:
+                        shutil.copyfile(folder / "spy.txt", spy_out)
     finally:
         if server is not None:
             server.terminate()
@@ -596,6 +599,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="sample the server with py-spy during the first decision round",
     )
+    parser.add_argument(
+        "--py-spy-out",
+        type=Path,
+        default=None,
+        help="keep py-spy's raw collapsed stacks in this file",
+    )
     args = parser.parse_args(argv)
 
     if args.profile:
@@ -621,7 +630,8 @@ def main(argv: list[str] | None = None) -> int:
     product = measure(
         label="product",
         with_trivial=True,
-        py_spy=args.py_spy,
+        py_spy=args.py_spy or args.py_spy_out is not None,
+        spy_out=args.py_spy_out,
         **common,  # type: ignore[arg-type]
     )
     sessions = [product]

@@ -36,7 +36,7 @@ from accord.ledger.entries import Entry, canonical_json
 from accord.settings import Settings
 from accord.storage import accounts
 from accord.storage.bulk import BulkInsert
-from accord.storage.db import Database, JSONText, WriteTransaction
+from accord.storage.db import Database, JSONText
 from accord.storage.ledger_bridge import AppendedBatch, LedgerBridge
 from accord.storage.migrate import upgrade
 from accord.storage.models import (
@@ -182,16 +182,6 @@ class PendingDecision:
     decision_bytes: bytes | None = None
     #: The log entry's canonical bytes (the leaf data).
     entry_bytes: bytes | None = None
-
-
-@dataclass(slots=True)
-class OpenBatch:
-    """Decisions written in a transaction not committed yet (:meth:`Service.open_batch`)."""
-
-    batch: list[PendingDecision]
-    transaction: WriteTransaction
-    appended: AppendedBatch
-    views: list[dict[str, Any]]
 
 
 #: The command line acting with full rights on the local database.
@@ -812,6 +802,10 @@ class Service:
             self._pack_generation += 1
             return _pack_view(pack, latest=latest)
 
+    def warm_up(self) -> None:
+        """Do now what the first decision would otherwise pay for: compile the active packs."""
+        self._engine_for_active_packs()
+
     def _engine_for_active_packs(self) -> Any:
         """The compiled engine over the active packs (recompiled when they change)."""
         generation, checked = self._engine_seen
@@ -1026,47 +1020,15 @@ class Service:
             view["receipt"] = receipt
             item.done.set_result((leaf, view))
 
-    # Group commit in three steps, for a writer that overlaps the commit's disk wait with its own
-    # work (the sequencer process): open_batch writes the rows in a transaction left open,
-    # commit_batch commits it (in any thread), close_batch answers the decisions.
-
-    def open_batch(self, pendings: Sequence[PendingDecision]) -> OpenBatch | None:
-        """Write prepared decisions (at most MAX_BATCH) in a transaction left open. ``None`` when
-        nothing is left open: all were cancelled, or the write failed and the decisions were
-        then written (or refused) one by one as :meth:`record` does, so their futures are done."""
+    def write_batch(self, pendings: Sequence[PendingDecision]) -> None:
+        """Write prepared decisions (at most MAX_BATCH) in one transaction, in this thread, and
+        answer their futures: committed, with their receipts; if the transaction fails, each is
+        written (or refused) on its own, as the group-commit writer does. For a writer that
+        batches decisions itself (the sequencer process). Cancelled decisions are skipped."""
         batch = [item for item in pendings if item.done.set_running_or_notify_cancel()]
-        if not batch:
-            return None
         if len(batch) > MAX_BATCH:
             raise ValueError(f"at most {MAX_BATCH} decisions per batch")
-        try:
-            transaction = self.db.begin_write()
-        except Exception:
-            self._write_batch(batch)
-            return None
-        try:
-            appended, views = self._write_rows_in(transaction.session.connection(), batch)
-        except Exception:
-            transaction.close()
-            self._write_batch(batch)
-            return None
-        return OpenBatch(batch, transaction, appended, views)
-
-    @staticmethod
-    def commit_batch(opened: OpenBatch) -> None:
-        """Commit a batch from :meth:`open_batch` (any thread). Raises StorageError on failure;
-        :meth:`close_batch` then writes the decisions again, one by one."""
-        opened.transaction.commit()
-
-    def close_batch(self, opened: OpenBatch) -> None:
-        """Release the batch's transaction (in the thread that opened it) and answer its
-        decisions: committed, with their receipts; not committed, by writing them again one by
-        one (each failure leaves nothing written)."""
-        opened.transaction.close()
-        if opened.transaction.committed:
-            self._settle(opened.batch, opened.appended, opened.views)
-        else:
-            self._write_batch(opened.batch)
+        self._write_batch(batch)
 
     def _write_rows(
         self, batch: list[PendingDecision]

@@ -25,6 +25,7 @@ ENV_VARS: dict[str, str] = {
     "ACCORD_SECURE_COOKIES": "secure_cookies",
     "ACCORD_SESSION_MAX_AGE": "session_max_age",
     "ACCORD_SEQUENCER_SOCKET": "sequencer_socket",
+    "ACCORD_WARM_START": "warm_start",
 }
 
 DEFAULT_DB_FILE = "accord.db"
@@ -88,6 +89,10 @@ class Settings:
     #: Unix socket of the sequencer process that records decisions (``accord serve`` starts one
     #: and sets this for its workers). Unset: the web process records decisions itself.
     sequencer_socket: str | None = None
+    #: Before serving, compile the active packs and move the startup heap out of the garbage
+    #: collector's sight (``gc.freeze``), so that its full collections stop rescanning objects
+    #: that live as long as the process. ``accord serve`` sets it for its workers.
+    warm_start: bool = False
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Settings:
@@ -100,7 +105,7 @@ class Settings:
                 continue
             if attr in {"max_body_bytes", "session_max_age"}:
                 values[attr] = _parse_int(name, raw)
-            elif attr == "secure_cookies":
+            elif attr in {"secure_cookies", "warm_start"}:
                 values[attr] = _parse_bool(name, raw)
             elif attr == "database_url":
                 values[attr] = database_url_for(raw)

@@ -154,6 +154,8 @@ def serve_workers(
         proxy_headers=False,
     )
     sock = _listen(host, port)
+    before = os.environ.get("ACCORD_WARM_START")
+    os.environ["ACCORD_WARM_START"] = "1"  # long-lived server processes (see Settings)
     try:
         if workers > 1:
             Multiprocess(config, sockets=[sock]).run()
@@ -161,6 +163,10 @@ def serve_workers(
             uvicorn.Server(config).run(sockets=[sock])
     finally:
         sock.close()
+        if before is None:
+            os.environ.pop("ACCORD_WARM_START", None)
+        else:
+            os.environ["ACCORD_WARM_START"] = before
 
 
 def prepare_workers(settings: Any) -> dict[str, str]:

@@ -842,6 +842,14 @@ class Ledger:
             _first_bad_encoded(datas)
             raise
 
+    def pending_head(self) -> tuple[int, bytes] | None:
+        """The tree head (size, root) this writer's last append produced, from memory: the head of
+        the transaction it appended in, committed or not (``None`` before any append, or after a
+        failed one). For a caller that appended through :meth:`append_encoded_in` and wants the
+        head it wrote without reading it back."""
+        edge = self._edge
+        return None if edge is None else (edge.size, edge.root)
+
     # -- reading -----------------------------------------------------------------------------------
 
     def head(self) -> tuple[int, bytes]:

@@ -59,6 +59,9 @@ class RemoteRecorder(BaseRecorder):
         self._connecting: asyncio.Lock | None = None
         self._waiting: dict[int, asyncio.Future[Answer]] = {}
         self._ids = itertools.count(1)
+        # Requests made in one turn of the event loop go out in one write at its end.
+        self._outbox: list[bytes] = []
+        self._sending = False
 
     def _next_id(self) -> int:
         ident = next(self._ids) & 0xFFFFFFFF
@@ -109,6 +112,7 @@ class RemoteRecorder(BaseRecorder):
     def _lost(self, connection: _Connection, exc: Exception | None) -> None:
         if self._connection is connection:
             self._connection = None
+        self._outbox.clear()  # their callers are answered 503 below: they must not be recorded
         waiting, self._waiting = self._waiting, {}
         error = StorageError(
             "the connection to the sequencer broke before it answered",
@@ -131,7 +135,10 @@ class RemoteRecorder(BaseRecorder):
             ident = self._next_id()
             future: asyncio.Future[Answer] = self._loop.create_future()
             self._waiting[ident] = future
-            connection.transport.write(record_frame(ident, pending))
+            self._outbox.append(record_frame(ident, pending))
+            if not self._sending:
+                self._sending = True
+                self._loop.call_soon(self._send)
             result = await future
         except StorageError as exc:
             return problem_answer(exc, principal)
@@ -139,6 +146,15 @@ class RemoteRecorder(BaseRecorder):
             recorded = self.service.recorded
             recorded[result.outcome] = recorded.get(result.outcome, 0) + 1
         return result
+
+    def _send(self) -> None:
+        # Whatever is in the outbox was queued on the current connection: losing a connection
+        # empties the outbox (and answers those callers), so nothing goes out on the wrong one.
+        self._sending = False
+        frames, self._outbox = self._outbox, []
+        connection = self._connection
+        if frames and connection is not None and connection.transport is not None:
+            connection.transport.write(b"".join(frames))
 
     async def aclose(self) -> None:
         """Close the connection (the loop it belongs to must be the running one)."""

@@ -4,9 +4,9 @@
 ``ACCORD_*`` as for the web workers). It serves the frames of :mod:`accord.sequencer.wire` on a
 Unix socket: each ``record`` request is a decision a worker validated and decided; the sequencer
 writes it in a group commit (transfer, log entry and decision rows, a signed checkpoint, one
-transaction) and answers with the rendered HTTP answer and its receipt. On SIGTERM or SIGINT it
-stops accepting, commits and answers what it accepted, then exits. It also exits when the process
-that started it is gone.
+transaction, committed on its event loop) and answers with the rendered HTTP answer and its
+receipt. On SIGTERM or SIGINT it stops accepting, commits and answers what it accepted, then
+exits. It also exits when the process that started it is gone.
 """
 
 from __future__ import annotations
@@ -14,20 +14,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import functools
+import gc
 import json
 import logging
 import os
 import signal
 import sys
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 from accord.errors import AccordError
 from accord.sequencer.wire import FrameProtocol, WireError, frame, parse_request
-from accord.service import MAX_BATCH, OpenBatch, PendingDecision, Service
+from accord.service import MAX_BATCH, PendingDecision, Service
 from accord.settings import Settings
 from accord.web.problems import problem_document
 from accord.web.recording import Answer, finish
@@ -56,85 +54,56 @@ class _Batcher:
     """Writes the decisions every connection sends in group commits, and answers each once it
     committed.
 
-    The rows of every decision waiting go into one transaction, written in the loop's thread;
-    only the commit (the disk wait: on SQLite the WAL's fsync) runs in a helper thread, during
-    which the loop goes on reading requests. When the commit returns, the batch is answered and
-    the decisions that arrived meanwhile form the next batch. One batch is in flight at a time:
-    the log keeps one sequence.
+    The loop first reads everything that arrived; then the decisions waiting go into one
+    transaction, committed on the loop's thread, and are answered. Decisions that arrive during
+    a commit wait in the socket buffers and form the next batch. Committing on the loop, rather
+    than in a helper thread, costs less CPU per decision (measured: no thread hand-offs and no
+    contention for the GIL), and the log keeps one sequence by construction.
     """
 
     def __init__(self, service: Service) -> None:
         self.service = service
         self.decided: list[tuple[_Worker, int, PendingDecision]] = []
         self.scheduled = False
-        self.writing = False
-        self.loop: asyncio.AbstractEventLoop | None = None
-        self.committer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="accord-commit")
 
     def add(self, worker: _Worker, ident: int, pending: PendingDecision) -> None:
         self.decided.append((worker, ident, pending))
         if not self.scheduled:  # after the loop has read everything that already arrived
             self.scheduled = True
-            self.loop = asyncio.get_running_loop()
-            self.loop.call_soon(self.flush)
+            asyncio.get_running_loop().call_soon(self.flush)
 
     def flush(self) -> None:
         self.scheduled = False
-        self._write_next()
-
-    def _write_next(self) -> None:
-        while not self.writing and self.decided:
+        while self.decided:
             items, self.decided = self.decided[:MAX_BATCH], self.decided[MAX_BATCH:]
-            try:
-                opened = self.service.open_batch([pending for _, _, pending in items])
-            except Exception:
-                _log.exception("unexpected error while writing")
-                opened = None
-            if opened is None:  # written (or refused) one by one already, or failed
-                self._answer(items)
-                continue
-            assert self.loop is not None
-            self.writing = True
-            commit = self.loop.run_in_executor(self.committer, Service.commit_batch, opened)
-            commit.add_done_callback(functools.partial(self._committed, items, opened))
+            self._write(items)
 
-    def _committed(
-        self, items: list[tuple[_Worker, int, PendingDecision]], opened: OpenBatch, commit: Any
-    ) -> None:
-        self.writing = False
-        if commit.exception() is not None:
-            _log.error(
-                "a group commit failed: %r (writing its decisions one by one)", commit.exception()
-            )
+    def _write(self, items: list[tuple[_Worker, int, PendingDecision]]) -> None:
         try:
-            self.service.close_batch(opened)
-        except Exception:
-            _log.exception("unexpected error after a commit")
+            self.service.write_batch([pending for _, _, pending in items])
+        except Exception:  # write_batch answers every decision itself; this is a bug
+            _log.exception("unexpected error while writing")
         self._answer(items)
-        self._write_next()
 
     @staticmethod
     def _answer(items: list[tuple[_Worker, int, PendingDecision]]) -> None:
+        # One write per worker connection for the whole batch, not one per answer.
+        out: dict[_Worker, list[bytes]] = {}
         for worker, ident, pending in items:
             try:
                 result = finish(pending, pending.principal)
             except Exception:
                 _log.exception("unexpected error while answering")
                 result = _INTERNAL
-            _reply(worker, ident, result)
+            out.setdefault(worker, []).append(frame(ident, _answer_header(result), result.body))
+        for worker, frames in out.items():
+            transport = worker.transport
+            if transport is not None and not transport.is_closing():
+                transport.write(b"".join(frames))
 
     @property
     def idle(self) -> bool:
-        return not (self.scheduled or self.decided or self.writing)
-
-    def close(self) -> None:
-        self.committer.shutdown(wait=True)
-
-
-def _reply(worker: _Worker, ident: int, result: Answer) -> None:
-    transport = worker.transport
-    if transport is not None and not transport.is_closing():
-        transport.write(frame(ident, _answer_header(result), result.body))
+        return not (self.scheduled or self.decided)
 
 
 class _Worker(FrameProtocol):
@@ -201,7 +170,6 @@ async def serve(
         await server.wait_closed()
         while not batcher.idle:  # answer what was accepted
             await asyncio.sleep(0.01)
-        batcher.close()
         with contextlib.suppress(FileNotFoundError):
             socket_path.unlink()
 
@@ -220,6 +188,8 @@ def main(argv: list[str] | None = None) -> int:
     except AccordError as exc:
         print(f"accord sequencer: {exc.render()}", file=sys.stderr)
         return 2
+    gc.collect()
+    gc.freeze()  # the startup heap lives as long as the process: keep it out of collections
     try:
         asyncio.run(serve(service, args.socket, parent=args.parent))
     finally:

@@ -15,13 +15,13 @@ import json
 import os
 import threading
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from accord.errors import Diagnostic, StorageError
 
@@ -95,34 +95,6 @@ class _ProcessLock:
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
-
-
-class WriteTransaction:
-    """An open write transaction (:meth:`Database.begin_write`)."""
-
-    def __init__(self, session: Session, transaction: SessionTransaction, stack: ExitStack):
-        self.session = session
-        self._transaction = transaction
-        self._stack = stack
-        self.committed = False
-
-    def commit(self) -> None:
-        """Commit (durably: on SQLite the WAL is fsynced). Any thread; raises StorageError."""
-        try:
-            self._transaction.commit()
-        except SQLAlchemyError as exc:
-            raise StorageError(
-                "the database could not be written", [Diagnostic(exc.__class__.__name__)]
-            ) from exc
-        self.committed = True
-
-    def close(self) -> None:
-        """Roll back what was not committed and release the write locks (the opening thread)."""
-        try:
-            if self._transaction.is_active:
-                self._transaction.rollback()
-        finally:
-            self._stack.close()
 
 
 class Database:
@@ -207,26 +179,6 @@ class Database:
                 raise StorageError(
                     "the database could not be written", [Diagnostic(str(exc.__class__.__name__))]
                 ) from exc
-
-    def begin_write(self) -> WriteTransaction:
-        """:meth:`write` in three steps, for a caller that commits in another thread (so that the
-        commit's disk wait overlaps with its own work): the write locks are taken here, in the
-        calling thread; :meth:`WriteTransaction.commit` may run in any thread;
-        :meth:`WriteTransaction.close` must run in this thread (it releases the locks, and rolls
-        back whatever was not committed)."""
-        stack = ExitStack()
-        stack.enter_context(self.exclusive())
-        try:
-            session = stack.enter_context(self._write_sessions())
-            transaction = session.begin()
-        except BaseException as exc:
-            stack.close()
-            if isinstance(exc, SQLAlchemyError):
-                raise StorageError(
-                    "the database could not be written", [Diagnostic(exc.__class__.__name__)]
-                ) from exc
-            raise
-        return WriteTransaction(session, transaction, stack)
 
     def dispose(self) -> None:
         """Close every pooled connection."""

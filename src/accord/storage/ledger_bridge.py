@@ -32,10 +32,8 @@ from accord.ledger.store import InclusionProof, Ledger, SignedCheckpoint, metada
 from accord.storage.db import Database
 
 _log = logging.getLogger("accord.storage")
-_STATE = metadata.tables["ledger_state"]
 _CHECKPOINTS = metadata.tables["ledger_checkpoints"]
 # Built once: statement construction is a noticeable share of a small batch's Python.
-_READ_HEAD = select(_STATE.c.size, _STATE.c.root).where(_STATE.c.id == 1)
 _READ_LAST_NOTE = select(_CHECKPOINTS.c.note).order_by(_CHECKPOINTS.c.id.desc()).limit(1)
 _INSERT_CHECKPOINT = insert(_CHECKPOINTS)
 
@@ -76,6 +74,17 @@ class AppendedBatch:
     entries: list[bytes]
     checkpoint: SignedCheckpoint | None
     proofs: list[InclusionProof] | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Tail:
+    """The end of the last batch signed in place and committed: its checkpoint's size and root and
+    the inclusion proof of its last leaf. While the tree still has that size, the next batch's
+    checkpoint extends that one and its proofs start from that proof: no reads needed."""
+
+    size: int
+    root: bytes
+    edge: InclusionProof
 
 
 class _Tree:
@@ -152,6 +161,8 @@ class LedgerBridge:
         self._key_path = key_path
         self._signer: Signer | None = None
         self.writer = Ledger(db.write_engine, origin=origin, create=False)
+        #: The last batch this bridge signed in place, once committed (see _Tail).
+        self._tail: _Tail | None = None
         self.reader = Ledger(db.read_engine, origin=origin, create=False)
 
     @property
@@ -192,22 +203,30 @@ class LedgerBridge:
             return AppendedBatch([], [], None, None)
         start, size = leaves[0], leaves[-1] + 1
         unsigned = AppendedBatch(leaves, datas, None, None)
-        state = connection.execute(_READ_HEAD).first()
-        if state is None or int(state[0]) != size or leaves != list(range(start, size)):
+        head = self.writer.pending_head()  # what the append just wrote to ledger_state
+        if head is None or head[0] != size or leaves != list(range(start, size)):
             return unsigned
-        row = connection.execute(_READ_LAST_NOTE).first()
-        last = None if row is None else Checkpoint.from_text(Note.from_text(str(row[0])).text)
-        if last is not None and (last.origin != self.origin or last.size != start):
-            return unsigned
-        # The tree of `start` leaves is committed (this transaction holds the write lock), so a
-        # reader sees it; its last leaf's proof carries every older hash the new proofs need.
-        edge = self.reader.inclusion_proof(start - 1, start) if start else None
+        tail = self._tail
+        if tail is not None and tail.size == start:
+            # Nothing was appended since this bridge's last signed batch committed (the tree
+            # still has its size): its checkpoint is the last one, or another of the same tree.
+            last_root: bytes | None = tail.root
+            edge: InclusionProof | None = tail.edge
+        else:
+            row = connection.execute(_READ_LAST_NOTE).first()
+            last = None if row is None else Checkpoint.from_text(Note.from_text(str(row[0])).text)
+            if last is not None and (last.origin != self.origin or last.size != start):
+                return unsigned
+            last_root = None if last is None else last.root
+            # The tree of `start` leaves is committed (this transaction holds the write lock), so
+            # a reader sees it; its last leaf's proof carries every older hash the new proofs need.
+            edge = self.reader.inclusion_proof(start - 1, start) if start else None
         try:
             before, after, proofs = batch_proofs(start, [merkle.leaf_hash(d) for d in datas], edge)
         except (KeyError, ValueError) as exc:
             _log.error("batch proofs not computed: %r", exc)
             return unsigned
-        if after != bytes(state[1]) or (last is not None and last.root != before):
+        if after != head[1] or (last_root is not None and last_root != before):
             _log.error("batch not signed in place: stored hashes disagree with the tree head")
             return unsigned
         note = Checkpoint(self.origin, size, after).sign(self.signer)
@@ -236,6 +255,9 @@ class LedgerBridge:
                 for leaf, data in zip(batch.leaves, batch.entries, strict=True)
             ]
         note = batch.checkpoint.note
+        # Committed: the next batch builds on this one without reading it back.
+        self._tail = _Tail(batch.checkpoint.checkpoint.size, batch.checkpoint.checkpoint.root,
+                           batch.proofs[-1])  # fmt: skip
         return [
             _receipt(data, proof, note)
             for data, proof in zip(batch.entries, batch.proofs, strict=True)

@@ -8,7 +8,8 @@ Timestamps are stored as timezone-aware UTC. Identifiers exposed over the API ar
 from __future__ import annotations
 
 import enum
-import uuid
+import os
+import time
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -33,8 +34,28 @@ def utcnow() -> datetime:
 
 
 def new_id() -> str:
-    """A random 32-hex-digit identifier."""
-    return uuid.uuid4().hex
+    """A new identifier: a UUIDv7 (RFC 9562) as 32 hex digits.
+
+    Time-ordered, so that the rows written together sit together at the end of every index on an
+    id instead of each landing on a random page of it (a batch of decisions then rewrites a few
+    index pages, not one per row). All 74 bits after the millisecond timestamp come from the
+    operating system's CSPRNG, with no counter (the RFC's fully random method): a decision id
+    salts the digest published in the log, so knowing one id must not help to guess another.
+    """
+    ms = time.time_ns() // 1_000_000
+    rand = int.from_bytes(os.urandom(10))  # 80 bits, 74 used
+    value = (
+        (ms & _MS_MASK) << 80
+        | 0x7 << 76  # version 7
+        | (rand >> 62 & 0xFFF) << 64  # rand_a
+        | 0b10 << 62  # variant
+        | rand & _RAND_B_MASK  # rand_b
+    )
+    return f"{value:032x}"
+
+
+_MS_MASK = (1 << 48) - 1
+_RAND_B_MASK = (1 << 62) - 1
 
 
 class Role(enum.StrEnum):

@@ -8,6 +8,7 @@ and the HTML pages of :mod:`accord.web.pages` when that module is present (with 
 
 from __future__ import annotations
 
+import gc
 import importlib
 import importlib.util
 from collections.abc import AsyncIterator
@@ -98,7 +99,17 @@ def _with_transfer_schema(spec: dict[str, Any]) -> dict[str, Any]:
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    yield
+    settings: Settings = app.state.settings
+    if settings.warm_start:
+        service: Service = app.state.service
+        await run_in_threadpool(service.warm_up)
+        gc.collect()
+        gc.freeze()  # what startup built lives as long as the process: keep it out of collections
+    try:
+        yield
+    finally:
+        if settings.warm_start:
+            gc.unfreeze()
     recorder: Recorder | None = getattr(app.state, "recorder", None)
     if recorder is not None:
         await recorder.aclose()

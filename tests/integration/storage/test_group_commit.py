@@ -111,3 +111,61 @@ def test_two_writers_on_one_database_keep_one_consistent_log(service: Any, setti
         assert service.count_rows()["decisions"] == 60
     finally:
         other.close()
+
+
+def test_consecutive_batches_build_on_the_last_one_without_reading_it_back(service: Any) -> None:
+    """A batch signed in place leaves its checkpoint and last proof in memory; the next batch
+    starts from them while the tree still has that size, and reads them again when it does not
+    (another writer appended in between). Every checkpoint still extends the one before."""
+    from accord.ledger.checkpoint import Verifier
+    from accord.ledger.entries import Entry
+
+    service.ensure_shipped_packs()
+    org = service.create_org(OPERATOR, name="Org", country="DE")
+    principal = service.authenticate_token(
+        make_account(service, email="m@x.org", role="member", org_id=org["id"]).token
+    )
+    bridge = service.ledger
+    reads: list[tuple[int, int | None]] = []
+    real_proof = bridge.reader.inclusion_proof
+
+    def counting_proof(index: int, size: int | None = None) -> Any:
+        reads.append((index, size))
+        return real_proof(index, size)
+
+    bridge.reader.inclusion_proof = counting_proof  # type: ignore[method-assign]
+    verifier = Verifier.from_text(bridge.verifier_key())
+    views: list[dict[str, Any]] = []
+
+    def batch(tag: str, n: int) -> None:
+        items = [
+            service.prepare_decision(principal, TRANSFER | {"id": f"{tag}-{i}"}) for i in range(n)
+        ]
+        service.write_batch(items)
+        views.extend(item.done.result()[1] for item in items)
+
+    service.decide(principal, TRANSFER)  # the log's first batch: no older part to read
+    batch("a", 3)
+    first_reads = len(reads)
+    assert first_reads == 0
+    batch("b", 4)
+    batch("c", 2)
+    assert len(reads) == first_reads  # built on the batch before, from memory
+    bridge.sign()  # another checkpoint of the same tree, signed out of band: still the same tree
+    batch("d", 2)
+    assert len(reads) == first_reads
+    bridge.writer.append([Entry("note", {"text": "appended by another writer"})])
+    bridge.sign()  # ... and signed: the next batch can extend that checkpoint
+    batch("e", 3)  # the tree grew behind the bridge's back: it reads the edge again
+    assert len(reads) == first_reads + 1
+    batch("f", 1)
+    assert len(reads) == first_reads + 1
+    for view in views:
+        verified = verify_bundle(view["receipt"], verifier, origin=bridge.origin)
+        assert verified.leaf_index == view["leaf_index"]
+    notes = {view["receipt"]["checkpoint"] for view in views}
+    assert len(notes) == 6  # one checkpoint per batch (a to f), signed in place
+    # Every stored checkpoint matches the recomputed tree, with a valid signature.
+    report = bridge.writer.verify(verifiers=[verifier])
+    assert report.size == bridge.size()
+    assert report.signatures_checked == report.checkpoints
