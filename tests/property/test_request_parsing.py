@@ -104,3 +104,49 @@ def test_the_fast_path_never_accepts_differently(
     fast = _fast(raw)
     if fast is not None:  # whatever the fast path accepts, the ordinary path accepts the same
         assert fast == _slow(raw)
+
+
+_TERM_PATHS = st.sampled_from(
+    [
+        ("exporter", "country"), ("exporter", "kind"), ("exporter", "role"),
+        ("importer", "country"), ("importer", "kind"), ("importer", "role"),
+        ("data", "categories"), ("data", "subject_countries"), ("data", "subjects"),
+        ("purposes",), ("transaction",), ("mechanisms",), ("safeguards",),
+        ("exemptions_claimed",),
+    ]
+)  # fmt: skip
+_TERMS = st.sampled_from(
+    ["DE", "US", "CN", "XX", "company", "individual", "controller", "processor", "health",
+     "customer-records", "bogus", "hosting", "analytics", "scc", "encryption", "DE ", ""]
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    index=st.integers(min_value=0, max_value=max(len(DOCS) - 1, 0)),
+    path=_TERM_PATHS,
+    terms=st.lists(_TERMS, min_size=1, max_size=3),
+    count=st.integers(min_value=-2, max_value=5),
+)
+def test_the_quick_vocabulary_check_agrees_with_the_full_one(
+    index: int, path: tuple[str, ...], terms: list[str], count: int
+) -> None:
+    """The set-lookup check that lets a known transfer skip building diagnostics says "all
+    known" exactly when the full check finds nothing to report."""
+    from accord.policy.transfer import _all_known, _vocab_diagnostics
+
+    doc = copy.deepcopy(DOCS[index])
+    target = doc
+    for part in path[:-1]:
+        target = target.setdefault(part, {})
+    if path[-1] == "subjects":
+        target["subjects"] = dict.fromkeys(terms, count)
+    elif path[-1] in {"country", "kind", "role", "transaction"}:
+        target[path[-1]] = terms[0]
+    else:
+        target[path[-1]] = terms
+    try:
+        transfer = Transfer.model_validate(doc)
+    except ValueError:
+        return  # not a transfer the model accepts: the vocabulary is never consulted
+    assert _all_known(transfer) == (not _vocab_diagnostics(transfer, None, None, ""))

@@ -435,7 +435,37 @@ _VOCAB_FIELDS: tuple[tuple[tuple[str, ...], str], ...] = (
 )
 
 
+def _all_known(t: Transfer) -> bool:
+    """Whether every vocabulary term of ``t`` is known and no count is negative: the common case,
+    checked with set lookups only (:func:`_vocab_problems` then has nothing to report)."""
+    if not _vocab.available():  # no vocabulary: every term is accepted
+        return all(n >= 0 for n in (t.data.subjects or {}).values())
+    for path, kind in _VOCAB_FIELDS:
+        value: Any = t
+        for part in path:
+            value = getattr(value, part)
+        if value is None:
+            continue
+        known = _vocab.terms(kind)
+        if isinstance(value, str):
+            if value not in known:
+                return False
+        elif not known.issuperset(value):
+            return False
+    subjects = t.data.subjects
+    if subjects is not None:
+        categories = _vocab.terms("category")
+        return all(cat in categories and n >= 0 for cat, n in subjects.items())
+    return True
+
+
 def _vocab_problems(
+    t: Transfer, node: LNode | None, source: str | None, prefix: str
+) -> list[Diagnostic]:
+    return [] if _all_known(t) else _vocab_diagnostics(t, node, source, prefix)
+
+
+def _vocab_diagnostics(
     t: Transfer, node: LNode | None, source: str | None, prefix: str
 ) -> list[Diagnostic]:
     out: list[Diagnostic] = []

@@ -20,8 +20,9 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
+from typing import Any
 
 from accord.errors import AccordError
 from accord.sequencer.wire import FrameProtocol, WireError, frame, parse_request
@@ -174,6 +175,17 @@ async def serve(
             socket_path.unlink()
 
 
+def _run(main: Coroutine[Any, Any, None]) -> None:
+    """Run ``main`` on uvloop when it is installed (as uvicorn does for the web workers), else on
+    asyncio's own loop."""
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(main)
+    else:
+        uvloop.run(main)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the sequencer process (see the module docstring)."""
     parser = argparse.ArgumentParser(
@@ -191,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     gc.collect()
     gc.freeze()  # the startup heap lives as long as the process: keep it out of collections
     try:
-        asyncio.run(serve(service, args.socket, parent=args.parent))
+        _run(serve(service, args.socket, parent=args.parent))
     finally:
         service.close()
     return 0
