@@ -36,6 +36,7 @@ __all__ = [
     "record_frame",
 ]
 
+_dumps = json.JSONEncoder(separators=(",", ":")).encode
 _LENGTH = struct.Struct(">I")
 _HEAD = struct.Struct(">IIH")
 _AFTER_LENGTH = struct.Struct(">IH")
@@ -120,6 +121,14 @@ def _caller(principal: Principal) -> dict[str, Any]:
 
 
 @functools.lru_cache(maxsize=4096)
+def _record_head(principal: Principal) -> bytes:
+    """The start of a ``record`` header, up to the caller included (the same for every decision
+    of a caller): ``{"op":"record","caller":{…}``."""
+    caller = json.dumps(_caller(principal), separators=(",", ":"))
+    return b'{"op":"record","caller":' + caller.encode()
+
+
+@functools.lru_cache(maxsize=4096)
 def _principal(
     user: int | None,
     email: str | None,
@@ -146,20 +155,19 @@ def record_frame(ident: int, pending: PendingDecision) -> bytes:
     if any(part is None for part in parts):
         raise ValueError("a decision to record needs its canonical bytes")
     transfer, decision, entry = (part or b"" for part in parts)
-    header = {
-        "op": "record",
-        "caller": _caller(pending.principal),
-        "id": pending.decision_id,
-        "digest": pending.digest,
-        "outcome": pending.outcome,
-        "as_of": pending.as_of.isoformat(),
-        "packs": pending.packs,
-        "transfer_id": pending.transfer_json.get("id"),
-        "sizes": [len(transfer), len(decision), len(entry)],
-    }
-    return frame(
-        ident, json.dumps(header, separators=(",", ":")).encode(), transfer + decision + entry
+    rest = _dumps(
+        {
+            "id": pending.decision_id,
+            "digest": pending.digest,
+            "outcome": pending.outcome,
+            "as_of": pending.as_of.isoformat(),
+            "packs": pending.packs,
+            "transfer_id": pending.transfer_json.get("id"),
+            "sizes": [len(transfer), len(decision), len(entry)],
+        }
     )
+    header = _record_head(pending.principal) + b"," + rest[1:].encode()
+    return frame(ident, header, transfer + decision + entry)
 
 
 def parse_request(header: bytes, body: bytes) -> tuple[str, PendingDecision | None]:
