@@ -63,13 +63,20 @@ class BulkInsert:
         sql, processors = self._plan(connection.dialect)
         converting = [(i, p) for i, p in enumerate(processors) if p is not None]
         if converting:
+            # A value shared by the rows (the batch's timestamp) is converted once.
+            last: dict[int, tuple[Any, Any]] = {}
             params: list[Sequence[Any]] = []
             for row in rows:
                 values = list(row)
                 for i, process in converting:
                     value = values[i]
                     if value is not None:
-                        values[i] = process(value)
+                        seen = last.get(i)
+                        if seen is not None and seen[0] is value:
+                            values[i] = seen[1]
+                        else:
+                            values[i] = converted = process(value)
+                            last[i] = (value, converted)
                 params.append(values)
             rows = params
         connection.exec_driver_sql(sql, [tuple(r) for r in rows])
