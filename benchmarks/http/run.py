@@ -291,9 +291,10 @@ def _client_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def with_cpu(server: int, load: Any) -> Result:
-    """Run ``load()`` and attach the CPU each process spent per request."""
-    sequencers = _sequencers(server)
+def with_cpu(server: int, load: Any, stub: int | None = None) -> Result:
+    """Run ``load()`` and attach the CPU each process spent per request (``stub``: the stub
+    sequencer's pid, counted as the sequencer)."""
+    sequencers = _sequencers(server) + ([stub] if stub is not None else [])
     processes = {"web": [server], "sequencer": sequencers}
     before = {k: sum(map(_cpu_seconds, v)) for k, v in processes.items()}
     client = _client_cpu()
@@ -429,19 +430,16 @@ def profile(n: int, where: Path | None = None) -> None:
 
 #: Functions whose share of the server's samples ``--py-spy`` reports (substring of py-spy's name).
 SPY_FUNCTIONS = (
-    ("create_decision", "decision endpoint on the event loop (validate, evaluate, wait)"),
-    ("Service.prepare_decision", "  validate + evaluate + canonical JSON + digest"),
-    ("current_principal", "authentication (token cache; database on a miss)"),
-    ("<locals>._on_connect", "opening SQLite connections"),
-    ("Service._write_loop", "group-commit writer thread (writing + waiting for the GIL)"),
-    ("Service._write_rows", "  one transaction per batch: rows, log entries, checkpoint"),
-    ("LedgerBridge.append_batch_in", "    log append + proofs + checkpoint signed in place"),
-    ("LedgerBridge.batch_receipts", "  receipts from memory"),
-    ("Transfer.from_mapping", "transfer validation"),
-    ("Engine.decide", "evaluation (compiled engine)"),
-    ("canonical_json", "canonical JSON (RFC 8785)"),
-    ("serialize_response", "response validation + JSON"),
-    ("Queue.get", "idle worker threads (not CPU)"),
+    ("RequestResponseCycle", "web: uvicorn's HTTP handling (as for any request)"),
+    ("DecisionFastPath.__call__", "web: the decision fast path"),
+    ("prepare_request", "  validate, decide, canonical JSON, digest"),
+    ("RemoteRecorder.record", "  hand the decision to the sequencer and wait"),
+    ("current_principal", "web: authentication through the route (token cache miss)"),
+    ("_Batcher.flush", "sequencer: write a batch, commit, answer"),
+    ("Service._write_rows_in", "  rows, log entries, signed checkpoint"),
+    ("do_commit", "  COMMIT (WAL pages and fsync)"),
+    ("_Batcher._answer", "  receipts and answers rendered and sent"),
+    ("parse_request (accord/sequencer", "sequencer: reading requests"),
 )
 
 
@@ -503,14 +501,24 @@ def measure(
     sequencer: bool = True,
     py_spy: bool = False,
     spy_out: Path | None = None,
+    stub_sequencer: bool = False,
 ) -> Session:
     """Seed a database, start a server, load it in alternating rounds, stop it, check it."""
     session = Session(label=label)
     folder = Path(tempfile.mkdtemp(prefix="accord-http-bench-"))
     server = None
+    stub = None
     try:
         env, token = seed(folder)
         port = free_port()
+        if stub_sequencer:
+            path = folder / "stub.sock"
+            stub = subprocess.Popen([sys.executable, str(HERE / "stub_sequencer.py"), str(path)])
+            deadline = time.monotonic() + 30
+            while not path.exists() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            env = {**env, "ACCORD_SEQUENCER_SOCKET": str(path)}
+            sequencer = False  # the workers talk to the stub instead
         server = start_server(env, port, folder / "server.log", workers, sequencer)
         base = f"http://127.0.0.1:{port}"
         auth = {"Authorization": f"Bearer {token}"}
@@ -522,10 +530,12 @@ def measure(
                 return with_cpu(
                     server.pid,
                     lambda: wrk_load(base + path, bodies, headers, seconds, concurrency, folder),
+                    None if stub is None else stub.pid,
                 )
             return with_cpu(
                 server.pid,
                 lambda: httpx_load(base + path, bodies, {**plain, **headers}, n, concurrency),
+                None if stub is None else stub.pid,
             )
 
         # Warm-up (imports, compiled packs, connections), with the Python client for both tools.
@@ -553,6 +563,15 @@ def measure(
                 server.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 server.kill()
+        if stub is not None:
+            stub.kill()
+            stub.wait()
+    if stub_sequencer:  # nothing was written: there is nothing to check
+        session.acknowledged = session.stored = 0
+        session.log_ok = True
+        session.journal = "(not used: stub sequencer)"
+        shutil.rmtree(folder, ignore_errors=True)
+        return session
     try:
         session.acknowledged = sum(r.ok for r in session.decisions) + warm.ok
         session.stored = stored_decisions(folder)
@@ -561,6 +580,12 @@ def measure(
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return session
+
+
+def _sequencer_label(args: argparse.Namespace) -> str:
+    if args.stub_sequencer:
+        return "+ a stub sequencer that writes nothing (not a product figure)"
+    return "(no sequencer)" if args.no_sequencer else "+ the sequencer process"
 
 
 def _median(results: list[Result], attr: str) -> float:
@@ -600,6 +625,11 @@ def main(argv: list[str] | None = None) -> int:
         help="sample the server with py-spy during the first decision round",
     )
     parser.add_argument(
+        "--stub-sequencer",
+        action="store_true",
+        help="answer decisions from a stub that writes nothing (the web worker's own cost)",
+    )
+    parser.add_argument(
         "--py-spy-out",
         type=Path,
         default=None,
@@ -632,6 +662,7 @@ def main(argv: list[str] | None = None) -> int:
         with_trivial=True,
         py_spy=args.py_spy or args.py_spy_out is not None,
         spy_out=args.py_spy_out,
+        stub_sequencer=args.stub_sequencer,
         **common,  # type: ignore[arg-type]
     )
     sessions = [product]
@@ -645,7 +676,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"\nHTTP benchmark — {tool}, concurrency {args.concurrency}, {load} per endpoint per "
         f"round, {rounds} round(s), median shown; {args.workers} web worker(s) "
-        f"{'+ the sequencer process' if not args.no_sequencer else '(no sequencer)'}; "
+        f"{_sequencer_label(args)}; "
         f"SQLite journal_mode={product.journal}, "
         f"synchronous=FULL; {os.cpu_count()} CPUs; load average {load_before:.1f} before, "
         f"{os.getloadavg()[0]:.1f} after (1 min)\n"
@@ -682,6 +713,9 @@ def main(argv: list[str] | None = None) -> int:
         )
     print("\ntargets: recorded decisions ≥ 70% of the trivial endpoint and ≥ 1,000/s")
     ok = True
+    if args.stub_sequencer:
+        print("stub sequencer: nothing was recorded; these are not figures of the product")
+        sessions = []
     for session in sessions:
         good = session.stored >= session.acknowledged and session.log_ok
         ok = ok and good
