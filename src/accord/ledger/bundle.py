@@ -19,7 +19,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,9 +41,12 @@ class VerifiedBundle:
     checkpoint: Checkpoint
 
 
-def make_bundle(entry: bytes, proof: InclusionProof, note: str) -> dict[str, Any]:
-    """The bundle of one entry, its inclusion proof and the signed checkpoint of that tree size."""
-    data = proof.to_dict()
+def make_bundle(
+    entry: bytes, proof: InclusionProof, note: str, encode: Callable[[bytes], str] | None = None
+) -> dict[str, Any]:
+    """The bundle of one entry, its inclusion proof and the signed checkpoint of that tree size
+    (``encode``: as for :meth:`InclusionProof.to_dict`)."""
+    data = proof.to_dict(encode)
     return {
         "format": FORMAT,
         "entry": base64.b64encode(entry).decode(),

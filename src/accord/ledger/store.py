@@ -29,6 +29,7 @@ caller's connection, so the caller's commit makes the entries durable together w
 
 from __future__ import annotations
 
+import base64
 import struct
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -243,6 +244,10 @@ _LOOKUP = "INSERT INTO ledger_lookup (id, leaf_index) VALUES (?,?) ON CONFLICT (
 _key_of = struct.Struct(">q").unpack_from
 
 
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
 def _row_of(height: int, index: int) -> tuple[int, int]:
     """The ``ledger_tiles`` id holding node ``(height, index)`` and the node's byte offset in it."""
     return (height << _LEVEL_SHIFT) | (index >> 8), (index & 255) * 32
@@ -380,15 +385,15 @@ class InclusionProof:
     leaf_hash: bytes
     hashes: tuple[bytes, ...]
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: hashes in base64."""
-        from base64 import b64encode
-
+    def to_dict(self, encode: Callable[[bytes], str] | None = None) -> dict[str, Any]:
+        """JSON-ready: hashes in base64 (``encode``, if given, turns a hash into its base64 text:
+        for proofs that share hashes, with a memo)."""
+        b64 = encode or _b64
         return {
             "log_size": self.log_size,
             "leaf_index": self.leaf_index,
-            "leaf_hash": b64encode(self.leaf_hash).decode(),
-            "hashes": [b64encode(h).decode() for h in self.hashes],
+            "leaf_hash": b64(self.leaf_hash),
+            "hashes": [b64(h) for h in self.hashes],
         }
 
     def root(self) -> bytes:

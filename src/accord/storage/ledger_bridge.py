@@ -14,7 +14,7 @@ import base64
 import json
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -142,11 +142,13 @@ def batch_proofs(
     return before, after, [tree.proof(i, size) for i in range(start, size)]
 
 
-def _receipt(entry: bytes, proof: InclusionProof, note: str) -> dict[str, Any]:
+def _receipt(
+    entry: bytes, proof: InclusionProof, note: str, encode: Callable[[bytes], str] | None = None
+) -> dict[str, Any]:
     # The receipt IS a proof bundle (``accord.bundle/1``): `accord log verify-bundle` takes it as
     # it is; ``entry_json`` repeats the entry as an object for readers.
     return {
-        **make_bundle(entry, proof, note),
+        **make_bundle(entry, proof, note, encode),
         # The bytes were written by this process from a valid entry (``verify`` re-checks them).
         "entry_json": json.loads(entry),
     }
@@ -258,8 +260,18 @@ class LedgerBridge:
         # Committed: the next batch builds on this one without reading it back.
         self._tail = _Tail(batch.checkpoint.checkpoint.size, batch.checkpoint.checkpoint.root,
                            batch.proofs[-1])  # fmt: skip
+        # The batch's proofs share most of their hashes (the older part of the tree): encode
+        # each distinct hash once.
+        encoded: dict[bytes, str] = {}
+
+        def encode(digest: bytes) -> str:
+            text = encoded.get(digest)
+            if text is None:
+                text = encoded[digest] = _b64(digest)
+            return text
+
         return [
-            _receipt(data, proof, note)
+            _receipt(data, proof, note, encode)
             for data, proof in zip(batch.entries, batch.proofs, strict=True)
         ]
 

@@ -197,7 +197,8 @@ class DecisionRecord(Base):
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
-    transfer_id: Mapped[str] = mapped_column(ForeignKey("transfers.id"), index=True)
+    #: Not indexed: the transfer is reached from the decision (and transfers are never deleted).
+    transfer_id: Mapped[str] = mapped_column(ForeignKey("transfers.id"))
     org_id: Mapped[int | None] = mapped_column(ForeignKey("orgs.id"))
     outcome: Mapped[str] = mapped_column(String(40))
     as_of: Mapped[date] = mapped_column(Date, index=True)
@@ -205,7 +206,8 @@ class DecisionRecord(Base):
     digest: Mapped[str] = mapped_column(String(64))
     #: Index of the decision's entry in the ledger; monotonic, so also the listing's cursor.
     leaf_index: Mapped[int] = mapped_column(BigInteger, unique=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    #: Not indexed: listings page by ``leaf_index``, which orders decisions by time already.
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class DecisionPack(Base):
