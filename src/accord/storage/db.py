@@ -46,7 +46,7 @@ def _json_dumps(value: object) -> str:
     return json.dumps(value)
 
 
-def _sqlite_engine(url: str, *, begin: str, pool_size: int) -> Engine:
+def _sqlite_engine(url: str, *, begin: str, pool_size: int, cache_kib: int = 2000) -> Engine:
     engine = create_engine(
         url,
         connect_args={"check_same_thread": False, "timeout": 30},
@@ -63,6 +63,7 @@ def _sqlite_engine(url: str, *, begin: str, pool_size: int) -> Engine:
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA cache_size=-{int(cache_kib)}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -97,6 +98,10 @@ class _ProcessLock:
             self._fd = None
 
 
+#: Page cache of the write connection, in KiB (SQLite's default, 2,000, for the readers).
+WRITER_CACHE_KIB = 64 * 1024
+
+
 class Database:
     """The service's database: a read engine, a write engine and the write lock."""
 
@@ -124,7 +129,11 @@ class Database:
                     ],
                 )
             self.read_engine = _sqlite_engine(url, begin="BEGIN", pool_size=READ_POOL_SIZE)
-            self.write_engine = _sqlite_engine(url, begin="BEGIN IMMEDIATE", pool_size=1)
+            # The one writer keeps the hot pages of every table and index it appends to in memory
+            # as the database grows (SQLite's default is 2 MB per connection).
+            self.write_engine = _sqlite_engine(
+                url, begin="BEGIN IMMEDIATE", pool_size=1, cache_kib=WRITER_CACHE_KIB
+            )
         else:
             self.read_engine = create_engine(
                 url,
