@@ -711,6 +711,18 @@ def main(argv: list[str] | None = None) -> int:
             f"{sum(r.errors for r in results)} | "
             f"{cpu['web']:.0f}, {cpu['sequencer']:.0f}, {cpu['client']:.0f} |"
         )
+    # Each decision round runs right after its trivial round: their ratio is less exposed to the
+    # machine's speed drifting over the run than the ratio of the two medians.
+    paired = [
+        d.rate / t.rate for t, d in zip(product.trivial, product.decisions, strict=False) if t.rate
+    ]
+    if len(paired) > 1:
+        print(
+            "\nper round (decisions / the trivial round just before): "
+            + ", ".join(f"{r:.0%}" for r in paired)
+            + f"; median {statistics.median(paired):.0%}"
+        )
+        summary["paired_ratios"] = paired
     print("\ntargets: recorded decisions ≥ 70% of the trivial endpoint and ≥ 1,000/s")
     ok = True
     if args.stub_sequencer:
