@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -435,17 +435,23 @@ _VOCAB_FIELDS: tuple[tuple[tuple[str, ...], str], ...] = (
 )
 
 
+def _vocab_values(t: Transfer) -> Iterator[tuple[tuple[str, ...], str, Any]]:
+    """``(path, vocabulary kind, value)`` of every vocabulary field of ``t`` that is set (a term
+    or a list of terms)."""
+    for path, kind in _VOCAB_FIELDS:
+        value: Any = t
+        for part in path:
+            value = getattr(value, part)
+        if value is not None:
+            yield path, kind, value
+
+
 def _all_known(t: Transfer) -> bool:
     """Whether every vocabulary term of ``t`` is known and no count is negative: the common case,
     checked with set lookups only (:func:`_vocab_problems` then has nothing to report)."""
     if not _vocab.available():  # no vocabulary: every term is accepted
         return all(n >= 0 for n in (t.data.subjects or {}).values())
-    for path, kind in _VOCAB_FIELDS:
-        value: Any = t
-        for part in path:
-            value = getattr(value, part)
-        if value is None:
-            continue
+    for _path, kind, value in _vocab_values(t):
         known = _vocab.terms(kind)
         if isinstance(value, str):
             if value not in known:
@@ -488,12 +494,7 @@ def _vocab_diagnostics(
             )
         )
 
-    for path, kind in _VOCAB_FIELDS:
-        value: Any = t
-        for part in path:
-            value = getattr(value, part)
-        if value is None:
-            continue
+    for path, kind, value in _vocab_values(t):
         if isinstance(value, str):
             check(path, kind, value)
         else:
