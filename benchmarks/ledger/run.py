@@ -68,6 +68,73 @@ def _fmt_us(times: list[float], cpu: float) -> str:
     return f"{mean:,.0f} µs (p50 {p50:,.0f}, p99 {p99:,.0f}; CPU {cpu * 1e6:,.0f})"
 
 
+def phases(n: int, batch: int) -> None:
+    """Where a durable batch of ready entries goes: Accord's append step by step (what
+    ``Ledger._append_bytes`` does, timed around each step) beside a bare one-row-per-entry
+    SQLite table as pymerkle keeps it (hash, insert, commit). Same entries, same pragmas."""
+    import hashlib
+    import sqlite3
+
+    from accord.ledger.store import _grow
+
+    batches = [[e.to_bytes() for e in _entries(s, min(batch, n - s))] for s in range(0, n, batch)]
+    size = sum(map(len, batches[0])) / len(batches[0])
+    print(f"# phases: {n:,} entries of ~{size:.0f} bytes, batches of {batch:,}")
+    with tempfile.TemporaryDirectory() as tmp:
+        ledger = Ledger.open(Path(tmp) / "phases.db")
+        spent = dict.fromkeys(("lock + head", "hash (_grow)", "insert", "commit"), 0.0)
+        began = time.perf_counter()
+        for datas in batches:
+            t0 = time.perf_counter()
+            raw = ledger.engine.raw_connection()
+            cur = raw.cursor()
+            edge = ledger._sync(cur)
+            t1 = time.perf_counter()
+            new, tile_rows, bundle_rows = _grow(edge, datas)
+            t2 = time.perf_counter()
+            cur.executemany(ledger._sql_bundles, bundle_rows)
+            cur.executemany(ledger._sql_tiles, tile_rows)
+            cur.execute(ledger._sql_head, (new.size, new.root))
+            t3 = time.perf_counter()
+            raw.commit()
+            t4 = time.perf_counter()
+            ledger._edge = new
+            cur.close()
+            raw.close()
+            for key, value in zip(spent, (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=True):
+                spent[key] += value
+        total = time.perf_counter() - began
+        print(f"accord: {total / n * 1e6:.2f} µs per entry")
+        for key, value in spent.items():
+            print(f"  {key:<14} {value / n * 1e6:.2f} µs")
+        ledger.close()
+
+        conn = sqlite3.connect(Path(tmp) / "bare.db", isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute(
+            "CREATE TABLE leaf (id INTEGER PRIMARY KEY AUTOINCREMENT, entry BLOB, hash BLOB)"
+        )
+        bare = dict.fromkeys(("hash", "insert", "commit"), 0.0)
+        began = time.perf_counter()
+        for datas in batches:
+            t0 = time.perf_counter()
+            rows = [(d, hashlib.sha256(b"\x00" + d).digest()) for d in datas]
+            t1 = time.perf_counter()
+            conn.execute("BEGIN")
+            conn.executemany("INSERT INTO leaf (entry, hash) VALUES (?, ?)", rows)
+            t2 = time.perf_counter()
+            conn.execute("COMMIT")
+            t3 = time.perf_counter()
+            for key, value in zip(bare, (t1 - t0, t2 - t1, t3 - t2), strict=True):
+                bare[key] += value
+        total = time.perf_counter() - began
+        print(f"one row per entry (pymerkle's layout, no tree): {total / n * 1e6:.2f} µs per entry")
+        for key, value in bare.items():
+            print(f"  {key:<14} {value / n * 1e6:.2f} µs")
+        conn.close()
+
+
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="100,000 leaves instead of 1,000,000")
@@ -76,9 +143,17 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--proofs", type=int, default=2000, help="proof samples (Accord)")
     ap.add_argument("--peer-proofs", type=int, default=200, help="proof samples (pymerkle)")
     ap.add_argument("--skip-peer", action="store_true", help="only measure Accord")
+    ap.add_argument(
+        "--phases",
+        action="store_true",
+        help="only time the steps of a durable batch (Accord vs one row per entry)",
+    )
     args = ap.parse_args(argv)
     n = args.leaves or (100_000 if args.quick else 1_000_000)
     batch = args.batch
+    if args.phases:
+        phases(n, batch)
+        return 0
     rng = random.Random(6962)
 
     hashing = "native (C, OpenSSL SHA-256)" if NATIVE else "pure Python"
