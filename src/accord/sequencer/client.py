@@ -75,6 +75,10 @@ class RemoteRecorder(BaseRecorder):
             self._close_connection()
             self._loop = loop
             self._connecting = asyncio.Lock()
+            # Frames queued on the old loop never went out, and a send it had scheduled will not
+            # run: start with an empty outbox.
+            self._outbox.clear()
+            self._sending = False
         assert self._connecting is not None
         async with self._connecting:
             if self._connection is None:

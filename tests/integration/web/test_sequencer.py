@@ -118,6 +118,28 @@ def test_concurrent_decisions_are_recorded_by_the_sequencer(
     assert cli_main(["log", "verify", "--db", db]) == 0
 
 
+def test_a_recorder_moved_to_a_new_event_loop_starts_afresh(
+    remote_app: Any, service: Any, world: World
+) -> None:
+    """Frames queued on a loop that stopped before sending them are dropped, not sent on the new
+    loop's connection, and the new loop's requests go out (nothing waits for a send that the old
+    loop will never run)."""
+    recorder = remote_app.state.recorder
+    with asyncio.Runner() as runner:
+        first = runner.run(_post_many(remote_app, world["member_a"].headers, 2))
+    assert [r.status_code for r in first] == [201, 201]
+    # As if the old loop had stopped between queueing a frame and sending it.
+    recorder._outbox.append(b"a frame the old loop never sent")
+    recorder._sending = True
+    before = service.count_rows()["decisions"]
+    with asyncio.Runner() as runner:
+        second = runner.run(
+            asyncio.wait_for(_post_many(remote_app, world["member_a"].headers, 3), timeout=30)
+        )
+    assert [r.status_code for r in second] == [201] * 3, second[0].text
+    assert service.count_rows()["decisions"] == before + 3
+
+
 def _admin(service: Any) -> Any:
     from accord.service import OPERATOR
 
