@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import operator
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -435,15 +436,17 @@ _VOCAB_FIELDS: tuple[tuple[tuple[str, ...], str], ...] = (
 )
 
 
-def _vocab_values(t: Transfer) -> Iterator[tuple[tuple[str, ...], str, Any]]:
+_VOCAB_GETTERS = tuple(
+    (path, kind, operator.attrgetter(".".join(path))) for path, kind in _VOCAB_FIELDS
+)
+
+
+def _vocab_values(t: Transfer) -> list[tuple[tuple[str, ...], str, Any]]:
     """``(path, vocabulary kind, value)`` of every vocabulary field of ``t`` that is set (a term
     or a list of terms)."""
-    for path, kind in _VOCAB_FIELDS:
-        value: Any = t
-        for part in path:
-            value = getattr(value, part)
-        if value is not None:
-            yield path, kind, value
+    return [
+        (path, kind, value) for path, kind, get in _VOCAB_GETTERS if (value := get(t)) is not None
+    ]
 
 
 def _all_known(t: Transfer) -> bool:

@@ -169,3 +169,22 @@ def test_consecutive_batches_build_on_the_last_one_without_reading_it_back(servi
     report = bridge.writer.verify(verifiers=[verifier])
     assert report.size == bridge.size()
     assert report.signatures_checked == report.checkpoints
+
+
+def test_a_prepared_decision_s_entry_bytes_are_its_entry_s_canonical_form(service: Any) -> None:
+    """The log entry's bytes are made straight from the envelope; they must be exactly what
+    ``Entry.to_bytes`` makes of it (and what ``Entry.from_bytes`` accepts)."""
+    from accord.ledger.entries import Entry
+
+    service.ensure_shipped_packs()
+    org = service.create_org(OPERATOR, name="Org", country="DE")
+    principal = service.authenticate_token(
+        make_account(service, email="m@x.org", role="member", org_id=org["id"]).token
+    )
+    for i, changes in enumerate([{}, {"purposes": ["analytics"]}, {"id": "é \\u0001 ✓"}]):
+        pending = service.prepare_decision(principal, TRANSFER | {"id": f"e-{i}"} | changes)
+        assert pending.entry_bytes == Entry.from_mapping(pending.entry).to_bytes()
+        assert (
+            Entry.from_bytes(pending.entry_bytes).to_dict()
+            == Entry.from_mapping(pending.entry).to_dict()
+        )
