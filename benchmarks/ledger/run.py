@@ -82,31 +82,25 @@ def phases(n: int, batch: int) -> None:
     print(f"# phases: {n:,} entries of ~{size:.0f} bytes, batches of {batch:,}")
     with tempfile.TemporaryDirectory() as tmp:
         ledger = Ledger.open(Path(tmp) / "phases.db")
-        spent = dict.fromkeys(("lock + head", "hash (_grow)", "insert", "commit"), 0.0)
-        began = time.perf_counter()
+        steps = _Steps()
         for datas in batches:
-            t0 = time.perf_counter()
+            steps.start()
             raw = ledger.engine.raw_connection()
             cur = raw.cursor()
             edge = ledger._sync(cur)
-            t1 = time.perf_counter()
+            steps.lap("lock + head")
             new, tile_rows, bundle_rows = _grow(edge, datas)
-            t2 = time.perf_counter()
+            steps.lap("hash (_grow)")
             cur.executemany(ledger._sql_bundles, bundle_rows)
             cur.executemany(ledger._sql_tiles, tile_rows)
             cur.execute(ledger._sql_head, (new.size, new.root))
-            t3 = time.perf_counter()
+            steps.lap("insert")
             raw.commit()
-            t4 = time.perf_counter()
+            steps.lap("commit")
             ledger._edge = new
             cur.close()
             raw.close()
-            for key, value in zip(spent, (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=True):
-                spent[key] += value
-        total = time.perf_counter() - began
-        print(f"accord: {total / n * 1e6:.2f} µs per entry")
-        for key, value in spent.items():
-            print(f"  {key:<14} {value / n * 1e6:.2f} µs")
+        steps.report("accord", n)
         ledger.close()
 
         conn = sqlite3.connect(Path(tmp) / "bare.db", isolation_level=None)
@@ -115,24 +109,40 @@ def phases(n: int, batch: int) -> None:
         conn.execute(
             "CREATE TABLE leaf (id INTEGER PRIMARY KEY AUTOINCREMENT, entry BLOB, hash BLOB)"
         )
-        bare = dict.fromkeys(("hash", "insert", "commit"), 0.0)
-        began = time.perf_counter()
+        steps = _Steps()
         for datas in batches:
-            t0 = time.perf_counter()
+            steps.start()
             rows = [(d, hashlib.sha256(b"\x00" + d).digest()) for d in datas]
-            t1 = time.perf_counter()
+            steps.lap("hash")
             conn.execute("BEGIN")
             conn.executemany("INSERT INTO leaf (entry, hash) VALUES (?, ?)", rows)
-            t2 = time.perf_counter()
+            steps.lap("insert")
             conn.execute("COMMIT")
-            t3 = time.perf_counter()
-            for key, value in zip(bare, (t1 - t0, t2 - t1, t3 - t2), strict=True):
-                bare[key] += value
-        total = time.perf_counter() - began
-        print(f"one row per entry (pymerkle's layout, no tree): {total / n * 1e6:.2f} µs per entry")
-        for key, value in bare.items():
-            print(f"  {key:<14} {value / n * 1e6:.2f} µs")
+            steps.lap("commit")
+        steps.report("one row per entry (pymerkle's layout, no tree)", n)
         conn.close()
+
+
+class _Steps:
+    """Wall time of named steps of a repeated piece of work: ``start()``, then ``lap(name)``
+    after each step."""
+
+    def __init__(self) -> None:
+        self.spent: dict[str, float] = {}
+        self._mark = 0.0
+
+    def start(self) -> None:
+        self._mark = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.spent[name] = self.spent.get(name, 0.0) + now - self._mark
+        self._mark = now
+
+    def report(self, title: str, count: int) -> None:
+        print(f"{title}: {sum(self.spent.values()) / count * 1e6:.2f} µs per entry")
+        for name, seconds in self.spent.items():
+            print(f"  {name:<14} {seconds / count * 1e6:.2f} µs")
 
 
 def main(argv: list[str]) -> int:
