@@ -258,8 +258,8 @@ class LedgerBridge:
             ]
         note = batch.checkpoint.note
         # Committed: the next batch builds on this one without reading it back.
-        signed = batch.checkpoint.checkpoint
-        self._tail = _Tail(signed.size, signed.root, batch.proofs[-1])
+        head = batch.checkpoint.checkpoint
+        self._tail = _Tail(head.size, head.root, batch.proofs[-1])
         # The batch's proofs share most of their hashes (the older part of the tree): encode
         # each distinct hash once.
         encoded: dict[bytes, str] = {}
