@@ -181,7 +181,9 @@ class TransferRecord(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     external_id: Mapped[str | None] = mapped_column(String(200))
-    org_id: Mapped[int | None] = mapped_column(ForeignKey("orgs.id"), index=True)
+    #: Not indexed: transfers are reached through their decisions (which carry the organisation),
+    #: and organisations are never deleted.
+    org_id: Mapped[int | None] = mapped_column(ForeignKey("orgs.id"))
     submitted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     document: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
