@@ -217,7 +217,7 @@ def serve(
     if not os.environ.get("ACCORD_SECRET_KEY"):
         _out.print("note: ACCORD_SECRET_KEY is not set, so browser sessions end when this stops")
     if workers == 1 and not sequencer:
-        _run(create_app(settings), host, port)
+        _run(create_app(settings.with_(warm_start=True)), host, port)  # a server, as below
         return
     os.environ.update(prepare_workers(settings))
     serve_workers(
