@@ -310,9 +310,12 @@ def with_cpu(server: int, load: Any, stub: int | None = None) -> Result:
 # ---------------------------------------------------------------------------------- checks
 
 
-def stored_decisions(folder: Path) -> int:
+def stored_decisions(folder: Path) -> tuple[int, int]:
+    """Decisions stored, and group commits (each commits one signed checkpoint)."""
     with sqlite3.connect(folder / "accord.db") as conn:
-        return int(conn.execute("SELECT count(*) FROM decisions").fetchone()[0])
+        decisions = int(conn.execute("SELECT count(*) FROM decisions").fetchone()[0])
+        commits = int(conn.execute("SELECT count(*) FROM ledger_checkpoints").fetchone()[0])
+    return decisions, commits
 
 
 def durability_settings(folder: Path) -> str:
@@ -445,7 +448,7 @@ SPY_FUNCTIONS = (
 
 def spy(pid: int, seconds: int, out: Path) -> subprocess.Popen[bytes] | None:
     """Start ``py-spy record`` on ``pid`` (raw collapsed stacks), if py-spy is installed."""
-    exe = shutil.which("py-spy")
+    exe = shutil.which("py-spy") or shutil.which("py-spy", path=str(Path(sys.executable).parent))
     if exe is None:
         print("py-spy not found (pip install py-spy): no profile")
         return None
@@ -482,6 +485,7 @@ class Session:
     decisions: list[Result] = field(default_factory=list)
     acknowledged: int = 0
     stored: int = 0
+    commits: int = 0
     log_ok: bool = False
     journal: str = ""
     profile: str = ""
@@ -574,7 +578,7 @@ def measure(
         return session
     try:
         session.acknowledged = sum(r.ok for r in session.decisions) + warm.ok
-        session.stored = stored_decisions(folder)
+        session.stored, session.commits = stored_decisions(folder)
         session.log_ok = verify_log(folder)
         session.journal = durability_settings(folder)
     finally:
@@ -733,12 +737,15 @@ def main(argv: list[str] | None = None) -> int:
         ok = ok and good
         print(
             f"{session.label}: acknowledged decisions {session.acknowledged}, stored "
-            f"{session.stored}; accord log verify {'ok' if session.log_ok else 'FAILED'}"
+            f"{session.stored} in {session.commits} group commits "
+            f"({session.stored / max(session.commits, 1):.1f} per commit); "
+            f"accord log verify {'ok' if session.log_ok else 'FAILED'}"
             f"{'' if good else '  <-- PROBLEM'}"
         )
         summary[session.label] = {
             "acknowledged": session.acknowledged,
             "stored": session.stored,
+            "group_commits": session.commits,
             "log_verified": session.log_ok,
         }
     if product.profile:

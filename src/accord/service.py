@@ -14,7 +14,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
@@ -161,6 +161,11 @@ TOKEN_CACHE_SECONDS = 1.0
 TOKEN_CACHE_SIZE = 4096
 #: How often (seconds) a token's ``last_used_at`` is written.
 TOKEN_TOUCH_SECONDS = 60.0
+#: A cached token used within this many seconds of its entry's expiry (or due a ``last_used_at``
+#: write) is checked against the database again in the background while the entry still
+#: answers, so a token in steady use never misses the cache: without this, every request in
+#: flight when the entry expired went to the database at once, each in a thread.
+TOKEN_REFRESH_AHEAD_SECONDS = 0.25
 
 
 @dataclass(slots=True)
@@ -226,6 +231,9 @@ class Service:
         #: sha256(token) → (principal, token id, monotonic expiry); see TOKEN_CACHE_SECONDS.
         self._tokens: dict[str, tuple[Principal, int, float]] = {}
         self._tokens_lock = threading.Lock()
+        #: Digests of the tokens being checked again in the background (one check per token).
+        self._refreshing: set[str] = set()
+        self._refresher: ThreadPoolExecutor | None = None
         #: Bumped (after commit) by every change that can invalidate a cached token.
         self._accounts_generation = 0
         self._pending: list[PendingDecision] = []
@@ -249,6 +257,10 @@ class Service:
             writer = self._writer
         if writer is not None and writer is not threading.current_thread():
             writer.join(timeout=60)
+        with self._tokens_lock:
+            refresher, self._refresher = self._refresher, None
+        if refresher is not None:
+            refresher.shutdown(wait=True)
         self.db.dispose()
 
     # ------------------------------------------------------------------ bootstrap
@@ -358,18 +370,48 @@ class Service:
     def cached_principal(self, raw: str) -> Principal | None:
         """The caller behind a bearer token authenticated less than TOKEN_CACHE_SECONDS ago, with
         no I/O; ``None`` when the token must be checked against the database
-        (:meth:`authenticate_token`): unknown, expired from the cache, or due a ``last_used_at``
-        update."""
-        hit = self._tokens.get(accounts.token_digest(raw))
+        (:meth:`authenticate_token`): unknown, or its entry expired.
+
+        An entry within TOKEN_REFRESH_AHEAD_SECONDS of its expiry, or due a ``last_used_at``
+        write, still answers, and one background check of the token renews it (or, if the token
+        was revoked meanwhile, drops it): an entry is never trusted past its own expiry."""
+        digest = accounts.token_digest(raw)
+        hit = self._tokens.get(digest)
         if hit is None:
             return None
         principal, token_id, expires = hit
-        if time.monotonic() >= expires:
+        now = time.monotonic()
+        if now >= expires:
             return None
-        last = self._token_touch.get(token_id)
-        if last is None or utcnow() - last > timedelta(seconds=TOKEN_TOUCH_SECONDS):
-            return None
+        if now >= expires - TOKEN_REFRESH_AHEAD_SECONDS or self._touch_due(token_id):
+            self._refresh_soon(raw, digest)
         return principal
+
+    def _touch_due(self, token_id: int) -> bool:
+        last = self._token_touch.get(token_id)
+        return last is None or utcnow() - last > timedelta(seconds=TOKEN_TOUCH_SECONDS)
+
+    def _refresh_soon(self, raw: str, digest: str) -> None:
+        """Check a cached token against the database in a background thread, once at a time."""
+        with self._tokens_lock:
+            if digest in self._refreshing or self._closed:
+                return
+            self._refreshing.add(digest)
+            if self._refresher is None:
+                self._refresher = ThreadPoolExecutor(1, thread_name_prefix="accord-tokens")
+            refresher = self._refresher
+        refresher.submit(self._refresh, raw, digest)
+
+    def _refresh(self, raw: str, digest: str) -> None:
+        try:
+            if self._check_token(raw) is None:  # revoked or disabled since it was cached
+                with self._tokens_lock:
+                    self._tokens.pop(digest, None)
+        except Exception:  # the entry expires as usual; the next miss reports the problem
+            _log.warning("could not check a cached token again", exc_info=True)
+        finally:
+            with self._tokens_lock:
+                self._refreshing.discard(digest)
 
     def forget_tokens(self) -> None:
         """Empty the token cache (after a revocation, a role change, a disabled user)."""
@@ -384,6 +426,10 @@ class Service:
         cached = self.cached_principal(raw)
         if cached is not None:
             return cached
+        return self._check_token(raw)
+
+    def _check_token(self, raw: str) -> Principal | None:
+        """:meth:`authenticate_token` from the database, caching the answer."""
         generation = self._accounts_generation  # read before the database: see forget_tokens
         with self.db.read() as session:
             token = accounts.find_token(session, raw)

@@ -79,3 +79,84 @@ def test_revocation_by_another_process_applies_when_the_entry_expires(
     assert service.cached_principal(member.token) is None
     assert client.get("/api/v1/me", headers=member.headers).status_code == 401
     assert service_module.TOKEN_CACHE_SECONDS <= 2.0
+
+
+def _expire_soon(service: Any, seconds: float) -> None:
+    """Make every cached entry expire ``seconds`` from now."""
+    import time
+
+    for key, (principal, tid, _expires) in list(service._tokens.items()):
+        service._tokens[key] = (principal, tid, time.monotonic() + seconds)
+
+
+def _wait_for_refreshes(service: Any) -> None:
+    import time
+
+    deadline = time.monotonic() + 10
+    while service._refreshing and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not service._refreshing
+
+
+def test_an_entry_near_its_expiry_is_renewed_in_the_background(
+    client: Client, world: World, service: Any
+) -> None:
+    """A token in steady use never misses the cache: shortly before its entry expires, the entry
+    still answers and one background check renews it."""
+    import time
+
+    import accord.service as service_module
+
+    member = world["member_a"]
+    assert _decide(client, member.headers) == 201
+    _expire_soon(service, service_module.TOKEN_REFRESH_AHEAD_SECONDS / 2)
+    assert service.cached_principal(member.token) is not None  # still answers…
+    _wait_for_refreshes(service)
+    (_principal, _tid, expires) = next(iter(service._tokens.values()))
+    # …and was renewed for a whole TTL from the check.
+    assert expires - time.monotonic() > service_module.TOKEN_CACHE_SECONDS / 2
+
+
+def test_a_background_check_drops_a_token_revoked_elsewhere(
+    client: Client, world: World, service: Any, settings: Any
+) -> None:
+    from accord.service import OPERATOR, Service
+
+    member = world["member_b"]
+    assert client.get("/api/v1/me", headers=member.headers).status_code == 200
+    token_id = client.get("/api/v1/tokens", headers=member.headers).json()[0]["id"]
+    other = Service(settings, migrate=False)
+    try:
+        other.revoke_token(OPERATOR, token_id)
+    finally:
+        other.close()
+    _expire_soon(service, 0.05)
+    service.cached_principal(member.token)  # within its TTL: answers, and starts the check
+    _wait_for_refreshes(service)
+    assert service.cached_principal(member.token) is None
+    assert client.get("/api/v1/me", headers=member.headers).status_code == 401
+
+
+def test_one_background_check_per_token_at_a_time(
+    client: Client, world: World, service: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    member = world["member_a"]
+    assert _decide(client, member.headers) == 201
+    release = threading.Event()
+    checks: list[str] = []
+    original = service._check_token
+
+    def slow_check(raw: str) -> Any:
+        checks.append(raw)
+        release.wait(10)
+        return original(raw)
+
+    monkeypatch.setattr(service, "_check_token", slow_check)
+    _expire_soon(service, 0.2)
+    for _ in range(50):
+        assert service.cached_principal(member.token) is not None
+    release.set()
+    _wait_for_refreshes(service)
+    assert checks == [member.token]
