@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import logging
 import threading
 import time
@@ -187,6 +188,9 @@ class PendingDecision:
     decision_bytes: bytes | None = None
     #: The log entry's canonical bytes (the leaf data).
     entry_bytes: bytes | None = None
+    #: The receipt as JSON bytes, when the writer rendered it so (its view then has no
+    #: ``"receipt"``: :func:`accord.web.recording.finish` splices these bytes into the answer).
+    receipt_json: bytes | None = None
 
 
 #: The command line acting with full rights on the local database.
@@ -981,7 +985,10 @@ class Service:
     ) -> dict[str, Any]:
         """Evaluate a transfer, record the decision in the ledger and store both, atomically."""
         pending = self.prepare_decision(principal, document, as_of=as_of, source=source)
-        return self.submit_decision(pending).result()[1]
+        view = self.submit_decision(pending).result()[1]
+        if "receipt" not in view and pending.receipt_json is not None:
+            view["receipt"] = json.loads(pending.receipt_json)
+        return view
 
     # Group commit: a decision is acknowledged only after the transaction holding it committed,
     # but every decision waiting at that moment shares the transaction, its fsync and one
@@ -1017,15 +1024,17 @@ class Service:
             # A caller that gave up (cancelled) before its turn is not written.
             batch = [item for item in batch if item.done.set_running_or_notify_cancel()]
             try:
-                self._write_batch(batch)
+                self._write_batch(batch, encoded=True)
             except Exception:  # pragma: no cover - _write_batch answers every waiter itself
                 _log.exception("group commit failed")
 
-    def _write_batch(self, batch: list[PendingDecision]) -> None:
+    def _write_batch(self, batch: list[PendingDecision], *, encoded: bool = False) -> None:
         """Write a batch in one transaction; if it fails, retry each decision on its own so one
-        bad decision cannot fail the others (each failure leaves nothing written)."""
+        bad decision cannot fail the others (each failure leaves nothing written). ``encoded``:
+        render the receipts as JSON bytes (``PendingDecision.receipt_json``) when the batch was
+        signed in place, instead of putting them in the views."""
         try:
-            self._write_batch_once(batch)
+            self._write_batch_once(batch, encoded=encoded)
         finally:  # never leave a waiter without an answer
             for item in batch:
                 if not item.done.done():
@@ -1033,7 +1042,9 @@ class Service:
                         StorageError("the decision was not recorded", [Diagnostic("aborted")])
                     )
 
-    def _write_batch_once(self, batch: list[PendingDecision], *, retried: bool = False) -> None:
+    def _write_batch_once(
+        self, batch: list[PendingDecision], *, retried: bool = False, encoded: bool = False
+    ) -> None:
         if not batch:
             return
         try:
@@ -1041,24 +1052,37 @@ class Service:
         except Exception as exc:
             if len(batch) > 1:
                 for item in batch:
-                    self._write_batch([item])
+                    self._write_batch([item], encoded=encoded)
             elif isinstance(exc, StorageError) and not retried:
                 # The transaction rolled back whole; a conflict with another process's writer
                 # (e.g. two workers creating the log's head row at once on PostgreSQL) is
                 # transient, so try once more before giving up.
-                self._write_batch_once(batch, retried=True)
+                self._write_batch_once(batch, retried=True, encoded=encoded)
             else:
                 batch[0].done.set_exception(exc)
             return
-        self._settle(batch, appended, views)
+        self._settle(batch, appended, views, encoded=encoded)
 
     def _settle(
-        self, batch: list[PendingDecision], appended: AppendedBatch, views: list[dict[str, Any]]
+        self,
+        batch: list[PendingDecision],
+        appended: AppendedBatch,
+        views: list[dict[str, Any]],
+        *,
+        encoded: bool = False,
     ) -> None:
         """Answer the decisions of a committed batch with their views and receipts."""
         for item in batch:
             self.recorded[item.outcome] = self.recorded.get(item.outcome, 0) + 1
         try:  # committed: from here on, never write again
+            rendered = self.ledger.batch_receipts_json(appended) if encoded else None
+            if rendered is not None:
+                for item, leaf, view, receipt_json in zip(
+                    batch, appended.leaves, views, rendered, strict=True
+                ):
+                    item.receipt_json = receipt_json
+                    item.done.set_result((leaf, view))
+                return
             receipts = self.ledger.batch_receipts(appended)
         except Exception as exc:
             for item in batch:
@@ -1068,15 +1092,17 @@ class Service:
             view["receipt"] = receipt
             item.done.set_result((leaf, view))
 
-    def write_batch(self, pendings: Sequence[PendingDecision]) -> None:
+    def write_batch(self, pendings: Sequence[PendingDecision], *, encoded: bool = False) -> None:
         """Write prepared decisions (at most MAX_BATCH) in one transaction, in this thread, and
         answer their futures: committed, with their receipts; if the transaction fails, each is
         written (or refused) on its own, as the group-commit writer does. For a writer that
-        batches decisions itself (the sequencer process). Cancelled decisions are skipped."""
+        batches decisions itself (the sequencer process). Cancelled decisions are skipped.
+        ``encoded``: receipts as JSON bytes in ``PendingDecision.receipt_json`` (for answers
+        rendered with :func:`accord.web.recording.finish`) rather than in the views."""
         batch = [item for item in pendings if item.done.set_running_or_notify_cancel()]
         if len(batch) > MAX_BATCH:
             raise ValueError(f"at most {MAX_BATCH} decisions per batch")
-        self._write_batch(batch)
+        self._write_batch(batch, encoded=encoded)
 
     def _write_rows(
         self, batch: list[PendingDecision]

@@ -81,7 +81,7 @@ class _Batcher:
 
     def _write(self, items: list[tuple[_Worker, int, PendingDecision]]) -> None:
         try:
-            self.service.write_batch([pending for _, _, pending in items])
+            self.service.write_batch([pending for _, _, pending in items], encoded=True)
         except Exception:  # write_batch answers every decision itself; this is a bug
             _log.exception("unexpected error while writing")
         self._answer(items)

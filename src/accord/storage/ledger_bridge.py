@@ -25,6 +25,7 @@ from sqlalchemy.engine import Connection
 
 from accord.errors import Diagnostic, NotFoundError, StorageError
 from accord.ledger import merkle
+from accord.ledger.bundle import FORMAT as BUNDLE_FORMAT
 from accord.ledger.bundle import make_bundle
 from accord.ledger.checkpoint import Checkpoint, Note, Signer
 from accord.ledger.entries import Entry
@@ -36,6 +37,7 @@ _CHECKPOINTS = metadata.tables["ledger_checkpoints"]
 # Built once: statement construction is a noticeable share of a small batch's Python.
 _READ_LAST_NOTE = select(_CHECKPOINTS.c.note).order_by(_CHECKPOINTS.c.id.desc()).limit(1)
 _INSERT_CHECKPOINT = insert(_CHECKPOINTS)
+_BUNDLE_FORMAT = BUNDLE_FORMAT.encode()
 
 
 def _b64(data: bytes) -> str:
@@ -140,6 +142,20 @@ def batch_proofs(
     before = tree.hash(0, start) if start else merkle.EMPTY_ROOT
     after = tree.hash(0, size)
     return before, after, [tree.proof(i, size) for i in range(start, size)]
+
+
+def _memo_b64() -> Callable[[bytes], str]:
+    """base64 of a hash, each distinct one encoded once (a batch's proofs share most of their
+    hashes: the older part of the tree)."""
+    encoded: dict[bytes, str] = {}
+
+    def encode(digest: bytes) -> str:
+        text = encoded.get(digest)
+        if text is None:
+            text = encoded[digest] = _b64(digest)
+        return text
+
+    return encode
 
 
 def _receipt(
@@ -257,23 +273,51 @@ class LedgerBridge:
                 for leaf, data in zip(batch.leaves, batch.entries, strict=True)
             ]
         note = batch.checkpoint.note
-        # Committed: the next batch builds on this one without reading it back.
-        head = batch.checkpoint.checkpoint
-        self._tail = _Tail(head.size, head.root, batch.proofs[-1])
-        # The batch's proofs share most of their hashes (the older part of the tree): encode
-        # each distinct hash once.
-        encoded: dict[bytes, str] = {}
-
-        def encode(digest: bytes) -> str:
-            text = encoded.get(digest)
-            if text is None:
-                text = encoded[digest] = _b64(digest)
-            return text
-
+        self._committed(batch.checkpoint, batch.proofs)
+        encode = _memo_b64()
         return [
             _receipt(data, proof, note, encode)
             for data, proof in zip(batch.entries, batch.proofs, strict=True)
         ]
+
+    def batch_receipts_json(self, batch: AppendedBatch) -> list[bytes] | None:
+        """:meth:`batch_receipts` as JSON bytes (UTF-8, compact), rendered without building the
+        dicts, for a batch signed in place; ``None`` for any other batch (then use
+        :meth:`batch_receipts`). ``entry_json`` is the entry's canonical bytes as they are."""
+        if batch.checkpoint is None or batch.proofs is None:
+            return None
+        self._committed(batch.checkpoint, batch.proofs)
+        encode = _memo_b64()
+        note = json.dumps(batch.checkpoint.note, ensure_ascii=False).encode()
+        out: list[bytes] = []
+        for data, proof in zip(batch.entries, batch.proofs, strict=True):
+            hashes = ",".join([f'"{encode(h)}"' for h in proof.hashes])
+            middle = (
+                f'","log_size":{proof.log_size},"leaf_index":{proof.leaf_index},'
+                f'"leaf_hash":"{encode(proof.leaf_hash)}","hashes":[{hashes}],"checkpoint":'
+            )
+            out.append(
+                b"".join(
+                    (
+                        b'{"format":"',
+                        _BUNDLE_FORMAT,
+                        b'","entry":"',
+                        base64.b64encode(data),
+                        middle.encode(),
+                        note,
+                        b',"entry_json":',
+                        data,
+                        b"}",
+                    )
+                )
+            )
+        return out
+
+    def _committed(self, checkpoint: SignedCheckpoint, proofs: list[InclusionProof]) -> None:
+        """Remember a committed batch signed in place: the next batch builds on it without
+        reading it back."""
+        head = checkpoint.checkpoint
+        self._tail = _Tail(head.size, head.root, proofs[-1])
 
     def sign(self) -> SignedCheckpoint:
         """Sign (and store) a checkpoint of the committed tree, unless the latest covers it.

@@ -156,7 +156,10 @@ _SPLICED = frozenset({"decision", "transfer", "receipt"})
 def _render_recorded(view: Mapping[str, Any], pending: PendingDecision) -> bytes:
     """:func:`render_view`, splicing in the decision's and transfer's canonical JSON bytes made
     when the decision was prepared instead of encoding those objects again."""
+    receipt = pending.receipt_json
     if pending.decision_bytes is None or pending.transfer_bytes is None:
+        if receipt is not None and "receipt" not in view:
+            view = {**view, "receipt": json.loads(receipt)}
         return render_view(view)
     head = _dumps({k: v for k, v in view.items() if k not in _SPLICED})
     return b"".join(
@@ -167,7 +170,7 @@ def _render_recorded(view: Mapping[str, Any], pending: PendingDecision) -> bytes
             b',"transfer":',
             pending.transfer_bytes,
             b',"receipt":',
-            _dumps(view["receipt"]).encode(),
+            _dumps(view["receipt"]).encode() if receipt is None else receipt,
             b"}",
         )
     )

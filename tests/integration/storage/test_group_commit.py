@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accord.ledger import merkle
@@ -188,3 +188,51 @@ def test_a_prepared_decision_s_entry_bytes_are_its_entry_s_canonical_form(servic
             Entry.from_bytes(pending.entry_bytes).to_dict()
             == Entry.from_mapping(pending.entry).to_dict()
         )
+
+
+_TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40)
+
+
+# One service for every example: the log grows from one example to the next, as it does in use.
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    texts=st.lists(_TEXT, min_size=1, max_size=6),
+    # Before the batch: nothing yet, or a tree whose edge proof has hashes of its own.
+    before=st.integers(min_value=0, max_value=9),
+)
+def test_receipts_rendered_as_json_are_the_receipts(
+    service: Any, texts: list[str], before: int
+) -> None:
+    """The sequencer's answers carry receipts rendered straight to JSON bytes; parsed, each is
+    the receipt built as a dict, and it verifies (any entry text, non-ASCII included)."""
+    import json
+
+    from accord.ledger.checkpoint import Verifier
+    from accord.ledger.entries import Entry
+
+    bridge = service.ledger
+    for i in range(before):
+        with service.db.write() as session:
+            bridge.batch_receipts(
+                bridge.append_encoded_batch_in(
+                    session.connection(), [Entry("note", {"text": f"earlier {i}"}).to_bytes()]
+                )
+            )
+    datas = [Entry("note", {"text": text}).to_bytes() for text in texts]
+    with service.db.write() as session:
+        appended = bridge.append_encoded_batch_in(session.connection(), datas)
+    rendered = bridge.batch_receipts_json(appended)
+    assert rendered is not None  # signed in place
+    receipts = bridge.batch_receipts(appended)
+    assert [json.loads(r) for r in rendered] == receipts
+    verifier = Verifier.from_text(bridge.verifier_key())
+    for raw, leaf in zip(rendered, appended.leaves, strict=True):
+        assert verify_bundle(json.loads(raw), verifier, origin=bridge.origin).leaf_index == leaf
+
+
+def test_a_batch_not_signed_in_place_has_no_rendered_receipts(service: Any) -> None:
+    from accord.storage.ledger_bridge import AppendedBatch
+
+    assert service.ledger.batch_receipts_json(AppendedBatch([0], [b"{}"], None, None)) is None
