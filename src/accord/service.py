@@ -1109,8 +1109,8 @@ class Service:
     ) -> tuple[AppendedBatch, list[dict[str, Any]]]:
         """Insert the batch's transfers, ledger entries (with a checkpoint) and decisions in one
         transaction (Core inserts: the rows are plain values)."""
-        with self.db.write() as session:
-            return self._write_rows_in(session.connection(), batch)
+        with self.db.write_connection() as connection:
+            return self._write_rows_in(connection, batch)
 
     def _write_rows_in(
         self, conn: Any, batch: list[PendingDecision]

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -184,6 +184,19 @@ class Database:
             try:
                 with session.begin():
                     yield session
+            except SQLAlchemyError as exc:
+                raise StorageError(
+                    "the database could not be written", [Diagnostic(str(exc.__class__.__name__))]
+                ) from exc
+
+    @contextmanager
+    def write_connection(self) -> Iterator[Connection]:
+        """:meth:`write` as a Core connection, for writers that need no ORM session (the group
+        commit): the same transaction, lock and errors, for less work per transaction."""
+        with self.exclusive():
+            try:
+                with self.write_engine.begin() as connection:
+                    yield connection
             except SQLAlchemyError as exc:
                 raise StorageError(
                     "the database could not be written", [Diagnostic(str(exc.__class__.__name__))]
