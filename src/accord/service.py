@@ -149,7 +149,7 @@ _INSERT_DECISIONS = BulkInsert(
     ("id", "transfer_id", "org_id", "outcome", "as_of", "decision", "digest", "leaf_index",
      "created_at"),
 )  # fmt: skip
-_INSERT_DECISION_PACKS = BulkInsert(DecisionPack.__table__, ("decision_id", "pack_id"))
+_INSERT_DECISION_PACKS = BulkInsert(DecisionPack.__table__, ("pack_id", "leaf_index"))
 #: Most decisions written in one group-commit transaction.
 MAX_BATCH = 256
 #: How often (seconds) the compiled engine checks the database for pack changes made elsewhere.
@@ -1152,7 +1152,12 @@ class Service:
             ],
         )
         _INSERT_DECISION_PACKS.run(
-            conn, [(item.decision_id, pack) for item in batch for pack in item.packs]
+            conn,
+            [
+                (pack, leaf)
+                for item, leaf in zip(batch, appended.leaves, strict=True)
+                for pack in item.packs
+            ],
         )
         names = self._org_names
         unknown = {item.principal.org_id for item in batch} - {None} - set(names)
@@ -1210,10 +1215,10 @@ class Service:
         if filters.date_to is not None:
             query = query.where(DecisionRecord.as_of <= filters.date_to)
         if filters.pack is not None:
-            query = query.where(
-                DecisionRecord.id.in_(
-                    select(DecisionPack.decision_id).where(DecisionPack.pack_id == filters.pack)
-                )
+            query = query.join(
+                DecisionPack,
+                (DecisionPack.leaf_index == DecisionRecord.leaf_index)
+                & (DecisionPack.pack_id == filters.pack),
             )
         if cursor is not None:
             query = query.where(DecisionRecord.leaf_index < cursor)

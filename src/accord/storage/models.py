@@ -213,9 +213,16 @@ class DecisionRecord(Base):
 
 
 class DecisionPack(Base):
-    """Which packs applied to a decision (for the ``pack`` filter and the statistics)."""
+    """Which packs applied to a decision (for the ``pack`` filter and the statistics).
+
+    Keyed by the pack, then the decision's leaf index, in one B-tree (``WITHOUT ROWID`` on
+    SQLite): recording a decision appends at the end of each applied pack's range, and a pack's
+    decisions page in log order straight from the key."""
 
     __tablename__ = "decision_packs"
+    __table_args__ = {"sqlite_with_rowid": False}  # noqa: RUF012 - SQLAlchemy reads it
 
-    decision_id: Mapped[str] = mapped_column(ForeignKey("decisions.id"), primary_key=True)
-    pack_id: Mapped[str] = mapped_column(String(100), primary_key=True, index=True)
+    pack_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    leaf_index: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("decisions.leaf_index"), primary_key=True
+    )
