@@ -10,7 +10,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from accord.sequencer.wire import FrameReader, WireError, frame, parse_request, record_frame
+from accord.sequencer.wire import (
+    FrameReader,
+    WireError,
+    answer_header,
+    frame,
+    parse_answer_header,
+    parse_request,
+    record_frame,
+)
 from accord.service import PendingDecision, Principal
 from accord.storage.models import Role
 
@@ -109,3 +117,49 @@ def test_malformed_requests_are_refused() -> None:
     with pytest.raises(WireError):
         parse_request(b"not json", b"")
     assert parse_request(b'{"op": "other"}', b"") == ("other", None)
+
+
+def test_requests_of_the_wrong_shape_are_refused() -> None:
+    good = record_frame(
+        1,
+        PendingDecision(
+            principal=Principal(user_id=1, role=Role.MEMBER, org_id=2, via="token"),
+            transfer_json={"id": "t"},
+            decision_id="ab" * 16,
+            decision={},
+            digest="cd" * 32,
+            outcome="permit",
+            as_of=date(2026, 1, 1),
+            packs=["us-dsp"],
+            entry={},
+            transfer_bytes=b"{}",
+            decision_bytes=b"{}",
+            entry_bytes=b"{}",
+        ),
+    )
+    [(_ident, header, body)] = FrameReader().feed(good)
+    assert parse_request(header, body)[0] == "record"
+    for bad in (
+        header.replace(b'"sizes":[2,2,2]', b'"sizes":["2",2,2]'),  # a size that is not a number
+        header.replace(b'"as_of":"2026-01-01"', b'"as_of":"Jan 1"'),  # not a date
+        header.replace(b'"role":"member"', b'"role":"emperor"'),  # no such role
+    ):
+        assert bad != header
+        with pytest.raises(WireError):
+            parse_request(bad, body)
+    with pytest.raises(WireError):  # the body is not as long as the sizes say
+        parse_request(header, body + b"x")
+
+
+@given(
+    status=st.integers(min_value=100, max_value=599),
+    outcome=st.none() | st.sampled_from(["permit", "deny", "permit_with_obligations"]),
+)
+def test_an_answer_header_crosses_the_wire_unchanged(status: int, outcome: str | None) -> None:
+    assert parse_answer_header(answer_header(status, outcome)) == (status, outcome)
+
+
+@pytest.mark.parametrize("bad", [b"", b"[]", b'{"status":"201"}', b'{"outcome":"permit"}'])
+def test_malformed_answer_headers_are_refused(bad: bytes) -> None:
+    with pytest.raises(WireError):
+        parse_answer_header(bad)

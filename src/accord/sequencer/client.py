@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import json
-from typing import Any
 
 from accord.errors import Diagnostic, StorageError
-from accord.sequencer.wire import FrameProtocol, WireError, record_frame
+from accord.sequencer.wire import FrameProtocol, WireError, parse_answer_header, record_frame
 from accord.service import PendingDecision, Service
 from accord.web.recording import Answer, BaseRecorder, problem_answer
 
@@ -33,8 +31,12 @@ class _Connection(FrameProtocol):
             future = waiting.pop(ident, None)
             if future is None or future.done():
                 continue
-            info: dict[str, Any] = json.loads(header)
-            future.set_result(Answer(int(info["status"]), body, info.get("outcome")))
+            try:
+                status, outcome = parse_answer_header(header)
+            except WireError as exc:
+                future.set_exception(exc)
+                continue
+            future.set_result(Answer(status, body, outcome))
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.owner._lost(self, exc)

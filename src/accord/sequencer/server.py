@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from accord.errors import AccordError
-from accord.sequencer.wire import FrameProtocol, WireError, frame, parse_request
+from accord.sequencer.wire import FrameProtocol, WireError, answer_header, frame, parse_request
 from accord.service import MAX_BATCH, PendingDecision, Service
 from accord.settings import Settings
 from accord.web.problems import problem_document
@@ -43,12 +43,6 @@ _INTERNAL = Answer(
 )
 #: Seconds between checks that the parent process is still there.
 PARENT_CHECK_SECONDS = 1.0
-
-
-def _answer_header(result: Answer) -> bytes:
-    if result.outcome is None:
-        return b'{"status":%d}' % result.status
-    return json.dumps({"status": result.status, "outcome": result.outcome}).encode()
 
 
 class _Batcher:
@@ -96,7 +90,9 @@ class _Batcher:
             except Exception:
                 _log.exception("unexpected error while answering")
                 result = _INTERNAL
-            out.setdefault(worker, []).append(frame(ident, _answer_header(result), result.body))
+            out.setdefault(worker, []).append(
+                frame(ident, answer_header(result.status, result.outcome), result.body)
+            )
         for worker, frames in out.items():
             transport = worker.transport
             if transport is not None and not transport.is_closing():

@@ -6,7 +6,8 @@ validated and decided, as a small JSON header (the caller — user id, email, ro
 how they signed in, token scopes — and the decision's id, digest, outcome, day, packs and the
 transfer's id) and a body holding the canonical (RFC 8785) bytes of the transfer, the decision and
 the log entry. The answer carries the request's id, a JSON header (``status``, ``outcome``) and
-the HTTP answer's body, rendered by the sequencer once the decision is committed.
+the HTTP answer's body, rendered by the sequencer once the decision is committed. Headers are
+encoded and decoded against typed schemas (``msgspec``): a header that does not match is refused.
 
 The socket lives in a directory only the serving user can open: the sequencer trusts what a
 worker sends — the caller it authenticated, the decision it made — as a backend trusts its
@@ -17,10 +18,11 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import json
 import struct
 from datetime import date
-from typing import Any, cast
+from typing import cast
+
+import msgspec
 
 from accord.errors import Diagnostic, StorageError
 from accord.service import PendingDecision, Principal
@@ -31,12 +33,13 @@ __all__ = [
     "FrameProtocol",
     "FrameReader",
     "WireError",
+    "answer_header",
     "frame",
+    "parse_answer_header",
     "parse_request",
     "record_frame",
 ]
 
-_dumps = json.JSONEncoder(separators=(",", ":")).encode
 _LENGTH = struct.Struct(">I")
 _HEAD = struct.Struct(">IIH")
 _AFTER_LENGTH = struct.Struct(">IH")
@@ -109,41 +112,71 @@ class FrameProtocol(asyncio.Protocol):
         self.transport = cast(asyncio.Transport, transport)
 
 
-def _caller(principal: Principal) -> dict[str, Any]:
-    return {
-        "user": principal.user_id,
-        "email": principal.email,
-        "role": None if principal.role is None else principal.role.value,
-        "org": principal.org_id,
-        "via": principal.via,
-        "scopes": sorted(principal.scopes),
-    }
+class _Caller(msgspec.Struct, frozen=True):
+    """Who a decision is recorded for, as the worker authenticated them."""
+
+    user: int | None
+    email: str | None
+    role: str | None
+    org: int | None
+    via: str
+    scopes: tuple[str, ...]
+
+
+class _Record(msgspec.Struct):
+    """The header of a ``record`` request."""
+
+    op: str
+    caller: _Caller
+    id: str
+    digest: str
+    outcome: str
+    as_of: date
+    packs: list[str]
+    transfer_id: str | None
+    sizes: tuple[int, int, int]
+
+
+class _Op(msgspec.Struct):
+    """Any request's header: its op."""
+
+    op: str
+
+
+class _Answer(msgspec.Struct):
+    """The header of an answer."""
+
+    status: int
+    outcome: str | None = None
+
+
+_RECORD = msgspec.json.Decoder(_Record)
+_ANSWER = msgspec.json.Decoder(_Answer)
+_OP = msgspec.json.Decoder(_Op)
+_ENCODE = msgspec.json.Encoder().encode
 
 
 @functools.lru_cache(maxsize=4096)
-def _record_head(principal: Principal) -> bytes:
-    """The start of a ``record`` header, up to the caller included (the same for every decision
-    of a caller): ``{"op":"record","caller":{…}``."""
-    caller = json.dumps(_caller(principal), separators=(",", ":"))
-    return b'{"op":"record","caller":' + caller.encode()
+def _caller(principal: Principal) -> _Caller:
+    return _Caller(
+        user=principal.user_id,
+        email=principal.email,
+        role=None if principal.role is None else principal.role.value,
+        org=principal.org_id,
+        via=principal.via,
+        scopes=tuple(sorted(principal.scopes)),
+    )
 
 
 @functools.lru_cache(maxsize=4096)
-def _principal(
-    user: int | None,
-    email: str | None,
-    role: str | None,
-    org: int | None,
-    via: str,
-    scopes: tuple[str, ...],
-) -> Principal:
+def _principal(caller: _Caller) -> Principal:
     return Principal(
-        user_id=user,
-        email=email,
-        role=None if role is None else Role(role),
-        org_id=org,
-        via=via,
-        scopes=frozenset(scopes),
+        user_id=caller.user,
+        email=caller.email,
+        role=None if caller.role is None else Role(caller.role),
+        org_id=caller.org,
+        via=caller.via,
+        scopes=frozenset(caller.scopes),
     )
 
 
@@ -155,55 +188,68 @@ def record_frame(ident: int, pending: PendingDecision) -> bytes:
     if any(part is None for part in parts):
         raise ValueError("a decision to record needs its canonical bytes")
     transfer, decision, entry = (part or b"" for part in parts)
-    rest = _dumps(
-        {
-            "id": pending.decision_id,
-            "digest": pending.digest,
-            "outcome": pending.outcome,
-            "as_of": pending.as_of.isoformat(),
-            "packs": pending.packs,
-            "transfer_id": pending.transfer_json.get("id"),
-            "sizes": [len(transfer), len(decision), len(entry)],
-        }
+    transfer_id = pending.transfer_json.get("id")
+    header = _ENCODE(
+        _Record(
+            op="record",
+            caller=_caller(pending.principal),
+            id=pending.decision_id,
+            digest=pending.digest,
+            outcome=pending.outcome,
+            as_of=pending.as_of,
+            packs=pending.packs,
+            transfer_id=None if transfer_id is None else str(transfer_id),
+            sizes=(len(transfer), len(decision), len(entry)),
+        )
     )
-    header = _record_head(pending.principal) + b"," + rest[1:].encode()
     return frame(ident, header, transfer + decision + entry)
+
+
+@functools.lru_cache(maxsize=256)
+def answer_header(status: int, outcome: str | None) -> bytes:
+    """The header of an answer (few distinct ones: each is encoded once)."""
+    return _ENCODE(_Answer(status, outcome))
+
+
+@functools.lru_cache(maxsize=256)
+def parse_answer_header(header: bytes) -> tuple[int, str | None]:
+    """``(status, outcome)`` of an answer's header (:class:`WireError` if it is malformed)."""
+    try:
+        answer = _ANSWER.decode(header)
+    except msgspec.MsgspecError as exc:
+        raise WireError("malformed answer from the sequencer", [Diagnostic(str(exc))]) from exc
+    return answer.status, answer.outcome
 
 
 def parse_request(header: bytes, body: bytes) -> tuple[str, PendingDecision | None]:
     """The op of a request and, for ``record``, the decision to write (its ``transfer_json`` and
     ``decision`` hold only what the view's head needs: the answer splices the canonical bytes)."""
     try:
-        data: Any = json.loads(header)
-        op = str(data["op"])
-        if op != "record":
-            return op, None
-        caller = data["caller"]
-        principal = _principal(
-            caller["user"],
-            caller["email"],
-            caller["role"],
-            caller["org"],
-            str(caller["via"]),
-            tuple(str(s) for s in caller["scopes"]),
-        )
-        sizes = [int(n) for n in data["sizes"]]
-        if len(sizes) != 3 or min(sizes) < 0 or sum(sizes) != len(body):
+        try:
+            data = _RECORD.decode(header)
+        except msgspec.ValidationError:
+            op = _OP.decode(header).op
+            if op != "record":
+                return op, None
+            raise
+        principal = _principal(data.caller)
+        sizes = data.sizes
+        if min(sizes) < 0 or sum(sizes) != len(body):
             raise ValueError("the sizes do not match the body")
         cut, end = sizes[0], sizes[0] + sizes[1]
-        return op, PendingDecision(
+        return data.op, PendingDecision(
             principal=principal,
-            transfer_json={"id": data["transfer_id"]},
-            decision_id=str(data["id"]),
+            transfer_json={"id": data.transfer_id},
+            decision_id=data.id,
             decision={},
-            digest=str(data["digest"]),
-            outcome=str(data["outcome"]),
-            as_of=date.fromisoformat(str(data["as_of"])),
-            packs=[str(p) for p in data["packs"]],
+            digest=data.digest,
+            outcome=data.outcome,
+            as_of=data.as_of,
+            packs=data.packs,
             entry={},
             transfer_bytes=body[:cut],
             decision_bytes=body[cut:end],
             entry_bytes=body[end:],
         )
-    except (ValueError, KeyError, TypeError, IndexError) as exc:
+    except (msgspec.MsgspecError, ValueError) as exc:
         raise WireError("malformed request from a worker", [Diagnostic(str(exc))]) from exc
