@@ -506,6 +506,10 @@ class Ledger:
         # both kinds of error mean "the database failed".
         self._db_errors: tuple[type[Exception], ...] = (sa.exc.SQLAlchemyError, dbapi_error)
         self._sql_bundles = self._q(_UPSERT.format("ledger_bundles"))
+        self._sql_checkpoint = self._q(
+            "INSERT INTO ledger_checkpoints (size, root, note, created_at) VALUES (?, ?, ?, ?)"
+            " RETURNING id"
+        )
         self._sql_tiles = self._q(_UPSERT.format("ledger_tiles"))
         self._sql_head = self._q("UPDATE ledger_state SET size = ?, root = ? WHERE id = 1")
         if create:
@@ -846,6 +850,21 @@ class Ledger:
             # anything is written (the transaction rolls back); say which, as InputError.
             _first_bad_encoded(datas)
             raise
+
+    def store_checkpoint_in(
+        self, connection: Connection, size: int, root: bytes, note: str, created_at: str
+    ) -> int:
+        """Insert a signed checkpoint through the caller's open transaction (the caller checked
+        that it extends the last one); its id."""
+        cur = connection.connection.cursor()
+        try:
+            cur.execute(self._sql_checkpoint, (size, root, note, created_at))
+            row = cur.fetchone()
+        finally:
+            cur.close()
+        if row is None:  # pragma: no cover - RETURNING always gives the row
+            raise StorageError("cannot store the checkpoint", [Diagnostic("no id returned")])
+        return int(row[0])
 
     def pending_head(self) -> tuple[int, bytes] | None:
         """The tree head (size, root) this writer's last append produced, from memory: the head of

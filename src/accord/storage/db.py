@@ -68,7 +68,9 @@ def _sqlite_engine(url: str, *, begin: str, pool_size: int, cache_kib: int = 200
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql(begin)
+        # Straight to the driver: this runs for every transaction, and SQLAlchemy's execution
+        # path (events, an execution context, a result) costs more than the statement.
+        conn.connection.driver_connection.execute(begin)
 
     return engine
 

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from accord.errors import Diagnostic, NotFoundError, StorageError
@@ -36,7 +36,6 @@ _log = logging.getLogger("accord.storage")
 _CHECKPOINTS = metadata.tables["ledger_checkpoints"]
 # Built once: statement construction is a noticeable share of a small batch's Python.
 _READ_LAST_NOTE = select(_CHECKPOINTS.c.note).order_by(_CHECKPOINTS.c.id.desc()).limit(1)
-_INSERT_CHECKPOINT = insert(_CHECKPOINTS)
 _BUNDLE_FORMAT = BUNDLE_FORMAT.encode()
 
 
@@ -247,16 +246,10 @@ class LedgerBridge:
         if after != head[1] or (last_root is not None and last_root != before):
             _log.error("batch not signed in place: stored hashes disagree with the tree head")
             return unsigned
-        note = Checkpoint(self.origin, size, after).sign(self.signer)
-        created = datetime.now(UTC).isoformat(timespec="seconds")
-        result = connection.execute(
-            _INSERT_CHECKPOINT, {"size": size, "root": after, "note": note, "created_at": created}
-        )
-        key = result.inserted_primary_key
-        if key is None:  # pragma: no cover - both dialects report the new id
-            return unsigned
-        checkpoint_id = int(key[0])
         body = Checkpoint(self.origin, size, after)
+        note = body.sign(self.signer)
+        created = datetime.now(UTC).isoformat(timespec="seconds")
+        checkpoint_id = self.writer.store_checkpoint_in(connection, size, after, note, created)
         signed = SignedCheckpoint(checkpoint_id, note, body, created)
         return AppendedBatch(leaves, datas, signed, proofs)
 
