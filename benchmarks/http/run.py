@@ -476,6 +476,19 @@ def spy_report(raw: Path) -> str:
     return "\n".join(lines) + f"\n\n({total:,} samples)"
 
 
+def bracketed_ratios(trivial: list[Result], decisions: list[Result]) -> list[float]:
+    """Each decision round's rate over the mean rate of the trivial rounds run just before and
+    just after it (rounds run T D T D … T): a drift of the machine's speed over the pair cancels
+    out, which the ratio of the two medians does not do. With no trivial round after a decision
+    round (a single round), the one before is used."""
+    out = []
+    for i, d in enumerate(decisions):
+        around = [t.rate for t in trivial[i : i + 2] if t.rate]
+        if around:
+            out.append(d.rate / statistics.fmean(around))
+    return out
+
+
 @dataclass
 class Session:
     """One server loaded in rounds, then checked."""
@@ -560,6 +573,10 @@ def measure(
                     session.profile = spy_report(folder / "spy.txt")
                     if spy_out is not None:
                         shutil.copyfile(folder / "spy.txt", spy_out)
+        if with_trivial and rounds > 1:
+            # A last trivial round, so that every decision round has a trivial round on each side
+            # (see bracketed_ratios).
+            session.trivial.append(run(TRIVIAL, {}))
     finally:
         if server is not None:
             server.terminate()
@@ -648,8 +665,8 @@ def main(argv: list[str] | None = None) -> int:
     if tool == "auto":
         tool = "wrk" if shutil.which("wrk") else "httpx"
     n = args.requests or (1_000 if args.quick else 5_000)
-    seconds = args.seconds or (5 if args.quick else 20)
-    rounds = args.rounds or (1 if args.quick else 3)
+    seconds = args.seconds or (5 if args.quick else 8)
+    rounds = args.rounds or (1 if args.quick else 8)
     common = {
         "tool": tool,
         "bodies": transfer_bodies(),
@@ -715,14 +732,10 @@ def main(argv: list[str] | None = None) -> int:
             f"{sum(r.errors for r in results)} | "
             f"{cpu['web']:.0f}, {cpu['sequencer']:.0f}, {cpu['client']:.0f} |"
         )
-    # Each decision round runs right after its trivial round: their ratio is less exposed to the
-    # machine's speed drifting over the run than the ratio of the two medians.
-    paired = [
-        d.rate / t.rate for t, d in zip(product.trivial, product.decisions, strict=False) if t.rate
-    ]
+    paired = bracketed_ratios(product.trivial, product.decisions)
     if len(paired) > 1:
         print(
-            "\nper round (decisions / the trivial round just before): "
+            "\nper round (decisions / the mean of the trivial rounds just before and after): "
             + ", ".join(f"{r:.0%}" for r in paired)
             + f"; median {statistics.median(paired):.0%}"
         )
