@@ -3,9 +3,11 @@
 Tables (all prefixed ``ledger_``; :data:`metadata` holds them for Alembic, :func:`create_tables`
 creates them), laid out as C2SP tlog-tiles do, so an append writes a handful of rows per batch:
 
-* ``ledger_bundles(id, data)`` — entry bundle ``id``: the canonical bytes of entries
-  ``id·256 … id·256+255``, each prefixed with its length (2 bytes, big-endian), exactly the
-  tlog-tiles ``tile/entries/<id>`` format. The last bundle is partial and rewritten as it fills.
+* ``ledger_bundles(id, data)`` — chunk ``id`` of the entries: the canonical bytes of entries
+  ``id·16 … id·16+15``, each prefixed with its length (2 bytes, big-endian). The 16 chunks
+  ``16·N … 16·N+15`` concatenated are exactly the tlog-tiles entry bundle ``tile/entries/<N>``.
+  Only the last chunk is partial, and an append rewrites at most that chunk (at most 15 entries),
+  not a whole partial bundle of up to 255.
 * ``ledger_tiles(id, data)`` — hash row ``id = height << 48 | index``: the hashes of the complete
   subtrees of that height with indices ``index·256 … index·256+255``, concatenated (32 bytes each).
   Height 0 holds the leaf hashes; *every* height is stored (tlog-tiles keeps every 8th: those rows
@@ -179,17 +181,93 @@ def create_tables(engine: Engine | Connection) -> None:
 
     A log stored in the earlier row-per-entry layout (``ledger_entries``, ``ledger_nodes``) is
     converted to bundles and hash rows in the same transaction, checked against its tree head, and
-    its old tables dropped.
+    its old tables dropped; one whose bundles are stored whole is split into chunks
+    (:func:`chunk_bundles`).
     """
     try:
         metadata.create_all(engine)
         if isinstance(engine, Connection):
             _upgrade_legacy(engine)
+            chunk_bundles(engine)
         else:
             with engine.begin() as conn:
                 _upgrade_legacy(conn)
+                chunk_bundles(conn)
     except sa.exc.SQLAlchemyError as exc:
         raise StorageError("cannot create the log tables", [Diagnostic(str(exc))]) from exc
+
+
+def _stored_whole(conn: Connection) -> bool:
+    """Whether the log's entry bundles are stored whole (up to 256 entries a row), as before
+    chunks: then its first row holds more than a chunk's worth. (A log of at most 16 entries is
+    stored the same way in both layouts.)"""
+    row = conn.exec_driver_sql("SELECT data FROM ledger_bundles WHERE id = 0").first()
+    if row is None:
+        return False
+    try:
+        return len(_unbundle(bytes(row[0]), _CHUNK + 1)) > _CHUNK
+    except ValueError:
+        return False  # damaged: left as it is, for `accord log verify` to report
+
+
+def chunk_bundles(conn: Connection) -> int:
+    """Split entry bundles stored whole into chunks of 16 entries, in the caller's transaction;
+    the number of bundles split. The entries, their order and every hash row stay as they are,
+    so the tree head still holds: ``accord log verify`` checks the result as any log.
+
+    Bundles are split from the last to the first: the chunks of bundle ``N`` take ids
+    ``16·N … 16·N+15``, which are above ``N``, so they never overwrite a bundle not split yet,
+    and every old id is overwritten by a chunk of a lower bundle (all full but the last)."""
+    if not _stored_whole(conn):
+        return 0
+    conn.exec_driver_sql("UPDATE ledger_state SET size = size WHERE id = 1")  # the writers' lock
+    if not _stored_whole(conn):
+        return 0  # another process split them meanwhile
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    upsert = _UPSERT.replace("?", mark).format("ledger_bundles")
+    read = f"SELECT data FROM ledger_bundles WHERE id = {mark}"  # noqa: S608 - a placeholder
+    numbers = [
+        int(r[0]) for r in conn.exec_driver_sql("SELECT id FROM ledger_bundles ORDER BY id DESC")
+    ]
+    for number in numbers:
+        data = conn.exec_driver_sql(read, (number,)).scalar_one()
+        try:
+            items = _unbundle(bytes(data))
+        except ValueError as exc:
+            raise IntegrityError(
+                "an entry bundle is malformed; the log was not converted to chunks",
+                [Diagnostic(str(exc), path=f"ledger_bundles(index={number})")],
+            ) from exc
+        chunks = [
+            (number * _CHUNKS + k // _CHUNK, frame(items, k, min(len(items), k + _CHUNK)))
+            for k in range(0, len(items), _CHUNK)
+        ]
+        conn.exec_driver_sql(upsert, chunks)
+    return len(numbers)
+
+
+def join_chunks(conn: Connection) -> int:
+    """The inverse of :func:`chunk_bundles` (for a downgrade): join the chunks into whole bundles
+    (row ``N`` holding entries ``256·N …``), in the caller's transaction; the number of bundles.
+
+    Bundles are joined from the first to the last: bundle ``N`` is read from chunk ids
+    ``16·N …`` (at or above ``N``) before row ``N`` is written, and the ids written before it are
+    below ``N``; the chunk rows left above the last bundle are deleted."""
+    if _stored_whole(conn):
+        return 0
+    conn.exec_driver_sql("UPDATE ledger_state SET size = size WHERE id = 1")  # the writers' lock
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    upsert = _UPSERT.replace("?", mark).format("ledger_bundles")
+    read = f"SELECT id, data FROM ledger_bundles WHERE id >= {mark} AND id < {mark} ORDER BY id"  # noqa: S608
+    last = conn.exec_driver_sql("SELECT MAX(id) FROM ledger_bundles").scalar()
+    if last is None:
+        return 0
+    bundles = int(last) // _CHUNKS + 1
+    for number in range(bundles):
+        rows = conn.exec_driver_sql(read, (number * _CHUNKS, (number + 1) * _CHUNKS)).all()
+        conn.exec_driver_sql(upsert, [(number, b"".join(bytes(r[1]) for r in rows))])
+    conn.exec_driver_sql(f"DELETE FROM ledger_bundles WHERE id >= {mark}", (bundles,))  # noqa: S608
+    return bundles
 
 
 def _upgrade_legacy(conn: Connection) -> None:
@@ -232,6 +310,9 @@ def _upgrade_legacy(conn: Connection) -> None:
 
 _ROW = 256  # hashes per tile row, entries per bundle
 _ROW_BYTES = _ROW * 32
+_CHUNK_SHIFT = 4
+_CHUNK = 1 << _CHUNK_SHIFT  # entries per stored chunk (a row of ledger_bundles)
+_CHUNKS = _ROW // _CHUNK  # chunks per bundle
 #: Most complete hash rows a log keeps in memory for proofs (8 KiB each).
 _FULL_ROWS_KEPT = 4096
 
@@ -259,7 +340,7 @@ class _Edge:
 
     ``rows[h]`` is ``(index, data)`` of the hash row holding the last complete node of height
     ``h`` (node ``(size >> h) - 1``, always the row's last hash), for every height with a node;
-    ``bundle`` is ``(index, data)`` of the bundle holding the last entry. Immutable: an append
+    ``bundle`` is ``(index, data)`` of the chunk holding the last entry. Immutable: an append
     builds a new edge and keeps it only once its rows are written.
     """
 
@@ -315,14 +396,19 @@ def _grow(
     pos, count = 0, len(datas)
     while pos < count:
         index = n + pos
-        number = index >> 8
-        stop = min(count, pos + _ROW - (index & 255))
+        number = index >> _CHUNK_SHIFT
+        stop = min(count, pos + _CHUNK - (index & (_CHUNK - 1)))
         base = bundle[1] if bundle is not None and bundle[0] == number else b""
         bundle = (number, base + frame(datas, pos, stop))
         bundle_rows.append(bundle)
         pos = stop
     size = n + count
     return _Edge(size, _edge_root(size, rows), rows, bundle), tile_rows, bundle_rows
+
+
+def _chunks_of(number: int) -> str:
+    """Where bundle ``number`` is stored (for messages)."""
+    return f"ledger_bundles(index={number * _CHUNKS}…{number * _CHUNKS + _CHUNKS - 1})"
 
 
 def _lookup_rows(
@@ -608,6 +694,22 @@ class Ledger:
                 found[int(rid)] = bytes(data)
         return found
 
+    def _read_bundles(self, run: _Run, first: int, stop: int) -> dict[int, bytes]:
+        """Entry bundles ``first <= N < stop`` (tlog-tiles ``tile/entries/<N>`` bytes), each from
+        its chunks in one range query. A bundle stops at its first missing chunk: the caller's
+        count of entries then falls short and it reports the damage."""
+        rows = run(
+            "SELECT id, data FROM ledger_bundles WHERE id >= ? AND id < ? ORDER BY id",
+            (first * _CHUNKS, stop * _CHUNKS),
+        )
+        parts: dict[int, list[bytes]] = {}
+        for rid, data in rows:
+            number, k = divmod(int(rid), _CHUNKS)
+            got = parts.setdefault(number, [])
+            if len(got) == k:  # contiguous so far
+                got.append(bytes(data))
+        return {number: b"".join(got) for number, got in parts.items()}
+
     def _read_nodes(
         self, run: _Run, pairs: Iterable[_Pair], *, cached: bool = False
     ) -> dict[_Pair, bytes]:
@@ -704,15 +806,16 @@ class Ledger:
                     f"ledger_tiles(height={h}, index={rid & _ID_MASK})",
                 )
             rows[h] = (rid & _ID_MASK, data)
-        number = (size - 1) >> 8
+        number = (size - 1) >> _CHUNK_SHIFT
         bundle = self._read_rows(run, "ledger_bundles", [number]).get(number, b"")
         try:
             count = len(_unbundle(bundle))
         except ValueError:
             count = -1
-        if count != ((size - 1) & 255) + 1:
+        want = ((size - 1) & (_CHUNK - 1)) + 1
+        if count != want:
             raise _missing(
-                f"the last entry bundle does not hold {((size - 1) & 255) + 1} entries",
+                f"the last chunk of entries does not hold {want} entries",
                 f"ledger_bundles(index={number})",
             )
         if _edge_root(size, rows) != root:
@@ -911,15 +1014,15 @@ class Ledger:
         """The canonical bytes of entry ``index``."""
         with self._connect() as conn:
             self._in_tree(conn, index)
-            number = index >> 8
+            number, k = index >> _CHUNK_SHIFT, index & (_CHUNK - 1)
             data = self._read_rows(self._runner(conn), "ledger_bundles", [number]).get(number)
         try:
-            items = _unbundle(data or b"", (index & 255) + 1)
+            items = _unbundle(data or b"", k + 1)
         except ValueError:
             items = []
-        if len(items) <= index & 255:
-            raise _missing(f"entry {index} is not in its bundle", f"ledger_bundles(index={number})")
-        return items[index & 255]
+        if len(items) <= k:
+            raise _missing(f"entry {index} is not in its chunk", f"ledger_bundles(index={number})")
+        return items[k]
 
     def leaf_hash(self, index: int) -> bytes:
         """The stored leaf hash of entry ``index``."""
@@ -1007,7 +1110,7 @@ class Ledger:
         step = 16  # bundles (and hash rows) per read
         for first in range(start >> 8, ((end - 1) >> 8) + 1 if end > start else 0, step):
             numbers = list(range(first, min(first + step, ((end - 1) >> 8) + 1)))
-            bundles = self._read_rows(run, "ledger_bundles", numbers)
+            bundles = self._read_bundles(run, numbers[0], numbers[-1] + 1)
             hashes = self._read_rows(run, "ledger_tiles", numbers)
             for number in numbers:
                 lo = max(start, number * _ROW)
@@ -1020,7 +1123,7 @@ class Ledger:
                 if len(items) < hi - number * _ROW or len(row) < (hi - number * _ROW) * 32:
                     raise _missing(
                         f"bundle {number} or its leaf hashes are incomplete",
-                        f"ledger_bundles(index={number})",
+                        _chunks_of(number),
                     )
                 for i in range(lo, hi):
                     k = i - number * _ROW
@@ -1113,7 +1216,7 @@ class Ledger:
                         )
                     ],
                 )
-            data = self._read_rows(self._runner(conn), "ledger_bundles", [index]).get(index, b"")
+            data = self._read_bundles(self._runner(conn), index, index + 1).get(index, b"")
         try:
             items = _unbundle(data, width)
         except ValueError:
@@ -1124,7 +1227,7 @@ class Ledger:
                 [
                     Diagnostic(
                         f"bundle {index} has {len(items)} of {width} entries",
-                        path=f"ledger_bundles(index={index})",
+                        path=_chunks_of(index),
                     )
                 ],
             )
@@ -1255,45 +1358,45 @@ class Ledger:
             opts = {"stream_results": True} if conn.dialect.supports_server_side_cursors else {}
             streaming = conn.execution_options(**opts)
 
-            # Entries: bundles in order, each full but the last, each entry canonical.
-            leaves: list[bytes] = []  # the leaf hashes of each bundle, concatenated
+            # Entries: chunks in order, each full but the last, each entry canonical.
+            leaves: list[bytes] = []  # the leaf hashes of each chunk, concatenated
             done = 0
-            expected_bundle = 0
+            expected_chunk = 0
             short: int | None = None
             sql = "SELECT id, data FROM ledger_bundles ORDER BY id"
-            for part in self._x(streaming, sql).partitions(64):
-                for bid, data in part:
-                    number = int(bid)
+            for part in self._x(streaming, sql).partitions(256):
+                for cid, data in part:
+                    number = int(cid)
                     where = f"ledger_bundles(index={number})"
-                    if number != expected_bundle:
+                    if number != expected_chunk:
                         problems.add(
-                            "entry bundles are missing or out of order",
+                            "chunks of entries are missing or out of order",
                             path=where,
-                            expected=f"bundle {expected_bundle}",
-                            found=f"bundle {number}",
+                            expected=f"chunk {expected_chunk}",
+                            found=f"chunk {number}",
                         )
-                    expected_bundle = number + 1
+                    expected_chunk = number + 1
                     if short is not None:
                         problems.add(
-                            "a bundle before this one is not full",
+                            "a chunk of entries before this one is not full",
                             path=where,
-                            found=f"bundle {short} is partial",
+                            found=f"chunk {short} is partial",
                         )
                         short = None
                     try:
-                        items = _unbundle(bytes(data))
+                        items = _unbundle(bytes(data), _CHUNK + 1)
                     except ValueError as exc:
-                        problems.add(f"the entry bundle is malformed: {exc}", path=where)
+                        problems.add(f"the chunk of entries is malformed: {exc}", path=where)
                         continue
-                    if len(items) > _ROW:
+                    if len(items) > _CHUNK:
                         problems.add(
-                            "the entry bundle holds too many entries",
+                            "the chunk holds too many entries",
                             path=where,
-                            expected=f"at most {_ROW}",
-                            found=f"more than {_ROW}",
+                            expected=f"at most {_CHUNK}",
+                            found=f"more than {_CHUNK}",
                         )
                         continue
-                    if len(items) < _ROW:
+                    if len(items) < _CHUNK:
                         short = number
                     for k, item in enumerate(items):
                         try:
@@ -1305,7 +1408,7 @@ class Ledger:
                             )
                     leaves.append(leaf_hashes(items))
                     done += len(items)
-                    if progress is not None:
+                    if progress is not None and not number % _CHUNKS:
                         progress(done, total)
             if progress is not None:
                 progress(done, total)
@@ -1357,9 +1460,11 @@ class Ledger:
                         // 32
                     )
                     if height == 0:
+                        leaf = index * _ROW + k
                         problems.add(
                             "the entry bytes do not match their stored leaf hash",
-                            path=f"ledger_bundles(index={index})[{k}].entry",
+                            path=f"ledger_bundles(index={leaf >> _CHUNK_SHIFT})"
+                            f"[{leaf & (_CHUNK - 1)}].entry",
                             found=f"{where}[{k}]",
                         )
                     else:

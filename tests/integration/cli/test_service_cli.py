@@ -31,7 +31,7 @@ def test_accounts_lifecycle(capsys: pytest.CaptureFixture[str], db: str) -> None
     assert "revision" in out
     code, out, _ = _run(capsys, "db", "current", "--db", db)
     assert code == 0
-    assert "current: 0005" in out
+    assert "current: 0006" in out
     code, out, _ = _run(capsys, "orgs", "create", "Org A", "--country", "de", "--db", db, "--json")
     assert code == 0
     org = json.loads(out)[0]

@@ -268,9 +268,10 @@ def _bundle(datas: list[bytes]) -> bytes:
     return b"".join(len(d).to_bytes(2, "big") + d for d in datas)
 
 
-def _edit_bundle(ledger: Ledger, number: int, edit: Callable[[list[bytes]], list[bytes]]) -> None:
-    first = number * 256
-    datas = [ledger.entry(i) for i in range(first, min(first + 256, ledger.size))]
+def _edit_chunk(ledger: Ledger, number: int, edit: Callable[[list[bytes]], list[bytes]]) -> None:
+    """Rewrite chunk ``number`` of ``ledger_bundles`` (entries ``16·number …``)."""
+    first = number * 16
+    datas = [ledger.entry(i) for i in range(first, min(first + 16, ledger.size))]
     _put(ledger, "ledger_bundles", number, _bundle(edit(datas)))
 
 
@@ -303,46 +304,53 @@ def _flip_slot(row: bytearray, k: int) -> None:
     row[k * 32] ^= 1
 
 
-def _swap_bundle_rows(lg: Ledger) -> None:
+def _swap_chunk_rows(lg: Ledger) -> None:
     a, b = _get(lg, "ledger_bundles", 0), _get(lg, "ledger_bundles", 1)
     _put(lg, "ledger_bundles", 0, b)
     _put(lg, "ledger_bundles", 1, a)
 
 
-# The tampered log has 300 entries: two bundles (256 + 44 entries) and two leaf-hash rows, so
-# every kind of row (full and partial bundle, every height of hash row, the tree head, the
-# checkpoints) is changed, removed, reordered or added somewhere below.
+# The tampered log has 300 entries: 19 chunks of entries (18 of 16, the last of 12; two tlog-tiles
+# bundles) and two leaf-hash rows, so every kind of row (full and partial chunk, every height of
+# hash row, the tree head, the checkpoints) is changed, removed, reordered or added below.
 TAMPERS: dict[str, Callable[[Ledger], None]] = {
-    "entry bytes": lambda lg: _edit_bundle(
+    "entry bytes": lambda lg: _edit_chunk(
         lg, 0, lambda d: _replace(d, 7, Entry("event", {"i": 7, "note": "entry 8"}).to_bytes())
     ),
-    "entry bytes in the partial bundle": lambda lg: _edit_bundle(
-        lg, 1, lambda d: _replace(d, 3, Entry("event", {"i": 259, "note": "x"}).to_bytes())
+    "entry bytes in the second bundle": lambda lg: _edit_chunk(
+        lg, 16, lambda d: _replace(d, 3, Entry("event", {"i": 259, "note": "x"}).to_bytes())
+    ),
+    "entry bytes in the partial chunk": lambda lg: _edit_chunk(
+        lg, 18, lambda d: _replace(d, 3, Entry("event", {"i": 291, "note": "x"}).to_bytes())
     ),
     "non-canonical entry with its hash": lambda lg: (
-        _edit_bundle(lg, 0, lambda d: _replace(d, 9, b"{}")),
+        _edit_chunk(lg, 0, lambda d: _replace(d, 9, b"{}")),
         _edit_tile(lg, 0, 0, lambda r: r.__setitem__(slice(288, 320), merkle.leaf_hash(b"{}"))),
     ),
     "leaf hash": lambda lg: _edit_tile(lg, 0, 0, lambda r: _flip_slot(r, 7)),
     "leaf hash in the partial row": lambda lg: _edit_tile(lg, 0, 1, lambda r: _flip_slot(r, 43)),
     "interior hash": lambda lg: _edit_tile(lg, 2, 0, lambda r: _zero_slot(r, 1)),
     "top interior hash": lambda lg: _edit_tile(lg, 8, 0, lambda r: _flip_slot(r, 0)),
-    "deleted entry": lambda lg: _edit_bundle(lg, 0, lambda d: d[:11] + d[12:]),
-    "deleted last entry": lambda lg: _edit_bundle(lg, 1, lambda d: d[:-1]),
-    "appended entry": lambda lg: _edit_bundle(lg, 1, lambda d: [*d, d[0]]),
-    "deleted bundle": lambda lg: _exec(lg, "DELETE FROM ledger_bundles WHERE id = 0"),
-    "deleted last bundle": lambda lg: _exec(lg, "DELETE FROM ledger_bundles WHERE id = 1"),
-    "extra bundle": lambda lg: _exec(
-        lg, "INSERT INTO ledger_bundles (id, data) VALUES (7, :d)", d=_bundle([b"{}"])
+    "deleted entry": lambda lg: _edit_chunk(lg, 0, lambda d: d[:11] + d[12:]),
+    "deleted last entry": lambda lg: _edit_chunk(lg, 18, lambda d: d[:-1]),
+    "appended entry": lambda lg: _edit_chunk(lg, 18, lambda d: [*d, d[0]]),
+    "entry added to a full chunk": lambda lg: _edit_chunk(lg, 5, lambda d: [*d, d[0]]),
+    "deleted chunk": lambda lg: _exec(lg, "DELETE FROM ledger_bundles WHERE id = 0"),
+    "deleted chunk inside a bundle": lambda lg: _exec(
+        lg, "DELETE FROM ledger_bundles WHERE id = 9"
     ),
-    "malformed bundle": lambda lg: _put(
-        lg, "ledger_bundles", 1, _get(lg, "ledger_bundles", 1)[:-5]
+    "deleted last chunk": lambda lg: _exec(lg, "DELETE FROM ledger_bundles WHERE id = 18"),
+    "extra chunk": lambda lg: _exec(
+        lg, "INSERT INTO ledger_bundles (id, data) VALUES (25, :d)", d=_bundle([b"{}"])
+    ),
+    "malformed chunk": lambda lg: _put(
+        lg, "ledger_bundles", 18, _get(lg, "ledger_bundles", 18)[:-5]
     ),
     "swapped entries": lambda lg: (
-        _edit_bundle(lg, 0, lambda d: [*d[:4], d[5], d[4], *d[6:]]),
+        _edit_chunk(lg, 0, lambda d: [*d[:4], d[5], d[4], *d[6:]]),
         _edit_tile(lg, 0, 0, lambda r: _swap_slots(r, 4, 5)),
     ),
-    "swapped bundle rows": _swap_bundle_rows,
+    "swapped chunk rows": _swap_chunk_rows,
     "deleted hash row": lambda lg: _exec(lg, "DELETE FROM ledger_tiles WHERE id = :i", i=1 << 48),
     "deleted leaf-hash row": lambda lg: _exec(lg, "DELETE FROM ledger_tiles WHERE id = 1"),
     "truncated hash row": lambda lg: _put(lg, "ledger_tiles", 1, _get(lg, "ledger_tiles", 1)[:-32]),
@@ -497,3 +505,57 @@ def test_a_damaged_log_in_the_earlier_layout_is_left_alone(db_url: str) -> None:
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT COUNT(*) FROM ledger_bundles")).scalar() == 0
     engine.dispose()
+
+
+# -- entries stored whole (before chunks) are split into chunks, and back -----------------------
+
+
+def _bundle_rows(ledger: Ledger) -> dict[int, bytes]:
+    with ledger.engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT id, data FROM ledger_bundles ORDER BY id")).all()
+    return {int(i): bytes(d) for i, d in rows}
+
+
+@pytest.mark.parametrize("size", [1, 16, 17, 256, 300, 600])
+def test_bundles_stored_whole_are_split_into_chunks_and_back(
+    ledger: Ledger, signer: Signer, size: int
+) -> None:
+    from accord.ledger.store import chunk_bundles, join_chunks
+
+    datas = _filled(ledger, [size])
+    ledger.sign_checkpoint(signer)
+    chunks = _bundle_rows(ledger)
+    assert len(chunks) == (size + 15) // 16
+    with ledger.engine.begin() as conn:  # as a log written before chunks stored it
+        join_chunks(conn)
+    whole = _bundle_rows(ledger)
+    assert whole == {n: _bundle(datas[n * 256 : n * 256 + 256]) for n in range((size + 255) // 256)}
+    with ledger.engine.begin() as conn:
+        split = chunk_bundles(conn)
+        assert split == (len(whole) if size > 16 else 0)  # up to 16 entries: the same either way
+        assert chunk_bundles(conn) == 0  # done once
+    assert _bundle_rows(ledger) == chunks
+    assert [ledger.entry(i) for i in range(size)] == datas
+    ledger.verify(verifiers=[signer.verifier()])
+
+
+def test_opening_a_log_stored_whole_converts_it(db_url: str, signer: Signer) -> None:
+    from accord.ledger.store import join_chunks
+
+    log = Ledger.open(db_url, origin=ORIGIN)
+    try:
+        datas = _filled(log, [500])
+        with log.engine.begin() as conn:
+            join_chunks(conn)
+    finally:
+        log.close()
+    log = Ledger.open(db_url, origin=ORIGIN)  # create_tables splits the bundles
+    try:
+        assert len(_bundle_rows(log)) == 32
+        assert log.verify().size == 500
+        assert [log.entry(i) for i in (0, 255, 256, 499)] == [datas[i] for i in (0, 255, 256, 499)]
+        log.append(_entries(500, 30))  # and appending goes on in chunks
+        assert log.verify().size == 530
+        assert len(_bundle_rows(log)) == 34
+    finally:
+        log.close()

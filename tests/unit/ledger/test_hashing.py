@@ -182,7 +182,7 @@ def test_both_fail_alike_on_anything(items: list[Any], start: int | None, stop: 
 
 
 def _expected_layout(leaves: list[bytes]) -> tuple[dict[int, bytes], dict[int, bytes]]:
-    """Every hash row and entry bundle of a tree of ``leaves``, computed from scratch."""
+    """Every hash row and entry bundle (tlog-tiles) of a tree of ``leaves``, from scratch."""
     tiles: dict[int, bytes] = {}
     level = [merkle.leaf_hash(d) for d in leaves]
     height = 0
@@ -217,7 +217,16 @@ def test_grow_writes_the_tlog_tiles_layout(batches: list[int], impl: ModuleType)
             tiles.update(tile_rows)  # later writes of a row replace earlier ones, as the upsert
             bundles.update(bundle_rows)
             leaves += batch
-    assert (tiles, bundles) == _expected_layout(leaves)
+    expected_tiles, expected_bundles = _expected_layout(leaves)
+    assert tiles == expected_tiles
+    # Entries are stored in chunks of 16 (ids 16·N … 16·N+15 make up bundle N), each chunk the
+    # framed entries 16·id …; together they are exactly the tlog-tiles bundles.
+    assert all(len(chunk) > 0 for chunk in bundles.values())
+    assert sorted(bundles) == list(range((len(leaves) + 15) // 16))
+    assert {
+        n: b"".join(bundles[c] for c in range(n * 16, min(n * 16 + 16, len(bundles))))
+        for n in range((len(leaves) + 255) // 256)
+    } == expected_bundles
     assert (edge.size, edge.root) == (len(leaves), merkle.root_hash(leaves))
 
 
