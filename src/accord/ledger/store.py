@@ -4,9 +4,9 @@ Tables (all prefixed ``ledger_``; :data:`metadata` holds them for Alembic, :func
 creates them), laid out as C2SP tlog-tiles do, so an append writes a handful of rows per batch:
 
 * ``ledger_bundles(id, data)`` — chunk ``id`` of the entries: the canonical bytes of entries
-  ``id·16 … id·16+15``, each prefixed with its length (2 bytes, big-endian). The 16 chunks
-  ``16·N … 16·N+15`` concatenated are exactly the tlog-tiles entry bundle ``tile/entries/<N>``.
-  Only the last chunk is partial, and an append rewrites at most that chunk (at most 15 entries),
+  ``id·64 … id·64+63``, each prefixed with its length (2 bytes, big-endian). The four chunks
+  ``4·N … 4·N+3`` concatenated are exactly the tlog-tiles entry bundle ``tile/entries/<N>``.
+  Only the last chunk is partial, and an append rewrites at most that chunk (at most 63 entries),
   not a whole partial bundle of up to 255.
 * ``ledger_tiles(id, data)`` — hash row ``id = height << 48 | index``: the hashes of the complete
   subtrees of that height with indices ``index·256 … index·256+255``, concatenated (32 bytes each).
@@ -199,7 +199,7 @@ def create_tables(engine: Engine | Connection) -> None:
 
 def _stored_whole(conn: Connection) -> bool:
     """Whether the log's entry bundles are stored whole (up to 256 entries a row), as before
-    chunks: then its first row holds more than a chunk's worth. (A log of at most 16 entries is
+    chunks: then its first row holds more than a chunk's worth. (A log of at most 64 entries is
     stored the same way in both layouts.)"""
     row = conn.exec_driver_sql("SELECT data FROM ledger_bundles WHERE id = 0").first()
     if row is None:
@@ -211,12 +211,12 @@ def _stored_whole(conn: Connection) -> bool:
 
 
 def chunk_bundles(conn: Connection) -> int:
-    """Split entry bundles stored whole into chunks of 16 entries, in the caller's transaction;
+    """Split entry bundles stored whole into chunks of 64 entries, in the caller's transaction;
     the number of bundles split. The entries, their order and every hash row stay as they are,
     so the tree head still holds: ``accord log verify`` checks the result as any log.
 
     Bundles are split from the last to the first: the chunks of bundle ``N`` take ids
-    ``16·N … 16·N+15``, which are above ``N``, so they never overwrite a bundle not split yet,
+    ``4·N … 4·N+3``, which are above ``N``, so they never overwrite a bundle not split yet,
     and every old id is overwritten by a chunk of a lower bundle (all full but the last)."""
     if not _stored_whole(conn):
         return 0
@@ -251,7 +251,7 @@ def join_chunks(conn: Connection) -> int:
     (row ``N`` holding entries ``256·N …``), in the caller's transaction; the number of bundles.
 
     Bundles are joined from the first to the last: bundle ``N`` is read from chunk ids
-    ``16·N …`` (at or above ``N``) before row ``N`` is written, and the ids written before it are
+    ``4·N …`` (at or above ``N``) before row ``N`` is written, and the ids written before it are
     below ``N``; the chunk rows left above the last bundle are deleted."""
     if _stored_whole(conn):
         return 0
@@ -310,8 +310,11 @@ def _upgrade_legacy(conn: Connection) -> None:
 
 _ROW = 256  # hashes per tile row, entries per bundle
 _ROW_BYTES = _ROW * 32
-_CHUNK_SHIFT = 4
-_CHUNK = 1 << _CHUNK_SHIFT  # entries per stored chunk (a row of ledger_bundles)
+_CHUNK_SHIFT = 6
+#: Entries per stored chunk (a row of ledger_bundles). An append rewrites the partial last chunk:
+#: smaller chunks rewrite less, but chunks much under a page (4 KB on SQLite) waste the rest of
+#: theirs. 64 entries of ~150–250 bytes span two to four pages.
+_CHUNK = 1 << _CHUNK_SHIFT
 _CHUNKS = _ROW // _CHUNK  # chunks per bundle
 #: Most complete hash rows a log keeps in memory for proofs (8 KiB each).
 _FULL_ROWS_KEPT = 4096

@@ -269,9 +269,9 @@ def _bundle(datas: list[bytes]) -> bytes:
 
 
 def _edit_chunk(ledger: Ledger, number: int, edit: Callable[[list[bytes]], list[bytes]]) -> None:
-    """Rewrite chunk ``number`` of ``ledger_bundles`` (entries ``16·number …``)."""
-    first = number * 16
-    datas = [ledger.entry(i) for i in range(first, min(first + 16, ledger.size))]
+    """Rewrite chunk ``number`` of ``ledger_bundles`` (entries ``64·number …``)."""
+    first = number * 64
+    datas = [ledger.entry(i) for i in range(first, min(first + 64, ledger.size))]
     _put(ledger, "ledger_bundles", number, _bundle(edit(datas)))
 
 
@@ -310,18 +310,18 @@ def _swap_chunk_rows(lg: Ledger) -> None:
     _put(lg, "ledger_bundles", 1, a)
 
 
-# The tampered log has 300 entries: 19 chunks of entries (18 of 16, the last of 12; two tlog-tiles
-# bundles) and two leaf-hash rows, so every kind of row (full and partial chunk, every height of
-# hash row, the tree head, the checkpoints) is changed, removed, reordered or added below.
+# The tampered log has 300 entries: five chunks of entries (four of 64, the last of 44; two
+# tlog-tiles bundles) and two leaf-hash rows, so every kind of row (full and partial chunk, every
+# height of hash row, the tree head, the checkpoints) is changed, removed, reordered or added below.
 TAMPERS: dict[str, Callable[[Ledger], None]] = {
     "entry bytes": lambda lg: _edit_chunk(
         lg, 0, lambda d: _replace(d, 7, Entry("event", {"i": 7, "note": "entry 8"}).to_bytes())
     ),
-    "entry bytes in the second bundle": lambda lg: _edit_chunk(
-        lg, 16, lambda d: _replace(d, 3, Entry("event", {"i": 259, "note": "x"}).to_bytes())
+    "entry bytes in the second chunk": lambda lg: _edit_chunk(
+        lg, 1, lambda d: _replace(d, 3, Entry("event", {"i": 67, "note": "x"}).to_bytes())
     ),
     "entry bytes in the partial chunk": lambda lg: _edit_chunk(
-        lg, 18, lambda d: _replace(d, 3, Entry("event", {"i": 291, "note": "x"}).to_bytes())
+        lg, 4, lambda d: _replace(d, 3, Entry("event", {"i": 259, "note": "x"}).to_bytes())
     ),
     "non-canonical entry with its hash": lambda lg: (
         _edit_chunk(lg, 0, lambda d: _replace(d, 9, b"{}")),
@@ -332,20 +332,18 @@ TAMPERS: dict[str, Callable[[Ledger], None]] = {
     "interior hash": lambda lg: _edit_tile(lg, 2, 0, lambda r: _zero_slot(r, 1)),
     "top interior hash": lambda lg: _edit_tile(lg, 8, 0, lambda r: _flip_slot(r, 0)),
     "deleted entry": lambda lg: _edit_chunk(lg, 0, lambda d: d[:11] + d[12:]),
-    "deleted last entry": lambda lg: _edit_chunk(lg, 18, lambda d: d[:-1]),
-    "appended entry": lambda lg: _edit_chunk(lg, 18, lambda d: [*d, d[0]]),
-    "entry added to a full chunk": lambda lg: _edit_chunk(lg, 5, lambda d: [*d, d[0]]),
+    "deleted last entry": lambda lg: _edit_chunk(lg, 4, lambda d: d[:-1]),
+    "appended entry": lambda lg: _edit_chunk(lg, 4, lambda d: [*d, d[0]]),
+    "entry added to a full chunk": lambda lg: _edit_chunk(lg, 2, lambda d: [*d, d[0]]),
     "deleted chunk": lambda lg: _exec(lg, "DELETE FROM ledger_bundles WHERE id = 0"),
     "deleted chunk inside a bundle": lambda lg: _exec(
-        lg, "DELETE FROM ledger_bundles WHERE id = 9"
+        lg, "DELETE FROM ledger_bundles WHERE id = 2"
     ),
-    "deleted last chunk": lambda lg: _exec(lg, "DELETE FROM ledger_bundles WHERE id = 18"),
+    "deleted last chunk": lambda lg: _exec(lg, "DELETE FROM ledger_bundles WHERE id = 4"),
     "extra chunk": lambda lg: _exec(
-        lg, "INSERT INTO ledger_bundles (id, data) VALUES (25, :d)", d=_bundle([b"{}"])
+        lg, "INSERT INTO ledger_bundles (id, data) VALUES (9, :d)", d=_bundle([b"{}"])
     ),
-    "malformed chunk": lambda lg: _put(
-        lg, "ledger_bundles", 18, _get(lg, "ledger_bundles", 18)[:-5]
-    ),
+    "malformed chunk": lambda lg: _put(lg, "ledger_bundles", 4, _get(lg, "ledger_bundles", 4)[:-5]),
     "swapped entries": lambda lg: (
         _edit_chunk(lg, 0, lambda d: [*d[:4], d[5], d[4], *d[6:]]),
         _edit_tile(lg, 0, 0, lambda r: _swap_slots(r, 4, 5)),
@@ -516,7 +514,7 @@ def _bundle_rows(ledger: Ledger) -> dict[int, bytes]:
     return {int(i): bytes(d) for i, d in rows}
 
 
-@pytest.mark.parametrize("size", [1, 16, 17, 256, 300, 600])
+@pytest.mark.parametrize("size", [1, 64, 65, 256, 300, 600])
 def test_bundles_stored_whole_are_split_into_chunks_and_back(
     ledger: Ledger, signer: Signer, size: int
 ) -> None:
@@ -525,14 +523,14 @@ def test_bundles_stored_whole_are_split_into_chunks_and_back(
     datas = _filled(ledger, [size])
     ledger.sign_checkpoint(signer)
     chunks = _bundle_rows(ledger)
-    assert len(chunks) == (size + 15) // 16
+    assert len(chunks) == (size + 63) // 64
     with ledger.engine.begin() as conn:  # as a log written before chunks stored it
         join_chunks(conn)
     whole = _bundle_rows(ledger)
     assert whole == {n: _bundle(datas[n * 256 : n * 256 + 256]) for n in range((size + 255) // 256)}
     with ledger.engine.begin() as conn:
         split = chunk_bundles(conn)
-        assert split == (len(whole) if size > 16 else 0)  # up to 16 entries: the same either way
+        assert split == (len(whole) if size > 64 else 0)  # up to 64 entries: the same either way
         assert chunk_bundles(conn) == 0  # done once
     assert _bundle_rows(ledger) == chunks
     assert [ledger.entry(i) for i in range(size)] == datas
@@ -551,11 +549,11 @@ def test_opening_a_log_stored_whole_converts_it(db_url: str, signer: Signer) -> 
         log.close()
     log = Ledger.open(db_url, origin=ORIGIN)  # create_tables splits the bundles
     try:
-        assert len(_bundle_rows(log)) == 32
+        assert len(_bundle_rows(log)) == 8
         assert log.verify().size == 500
         assert [log.entry(i) for i in (0, 255, 256, 499)] == [datas[i] for i in (0, 255, 256, 499)]
         log.append(_entries(500, 30))  # and appending goes on in chunks
         assert log.verify().size == 530
-        assert len(_bundle_rows(log)) == 34
+        assert len(_bundle_rows(log)) == 9
     finally:
         log.close()

@@ -1,4 +1,4 @@
-"""Migration 0006 splits the log's whole entry bundles into chunks of 16, on SQLite and
+"""Migration 0006 splits the log's whole entry bundles into chunks of 64, on SQLite and
 PostgreSQL, keeping every entry; its downgrade joins them back."""
 
 from __future__ import annotations
@@ -29,9 +29,9 @@ def test_0006_splits_bundles_into_chunks_and_its_downgrade_joins_them(db_url: st
         assert sorted(whole) == [0, 1]
         assert upgrade(engine, "0006") == "0006"
         chunks = _rows(engine)
-        assert sorted(chunks) == list(range(19))
-        assert b"".join(chunks[i] for i in range(16)) == whole[0]
-        assert b"".join(chunks[i] for i in range(16, 19)) == whole[1]
+        assert sorted(chunks) == list(range(5))
+        assert b"".join(chunks[i] for i in range(4)) == whole[0]
+        assert chunks[4] == whole[1]
         fresh = Ledger(engine, origin="test.example/log", create=False)
         assert fresh.verify().size == 300
         config = _config()

@@ -219,12 +219,12 @@ def test_grow_writes_the_tlog_tiles_layout(batches: list[int], impl: ModuleType)
             leaves += batch
     expected_tiles, expected_bundles = _expected_layout(leaves)
     assert tiles == expected_tiles
-    # Entries are stored in chunks of 16 (ids 16·N … 16·N+15 make up bundle N), each chunk the
-    # framed entries 16·id …; together they are exactly the tlog-tiles bundles.
+    # Entries are stored in chunks of 64 (ids 4·N … 4·N+3 make up bundle N), each chunk the
+    # framed entries 64·id …; together they are exactly the tlog-tiles bundles.
     assert all(len(chunk) > 0 for chunk in bundles.values())
-    assert sorted(bundles) == list(range((len(leaves) + 15) // 16))
+    assert sorted(bundles) == list(range((len(leaves) + 63) // 64))
     assert {
-        n: b"".join(bundles[c] for c in range(n * 16, min(n * 16 + 16, len(bundles))))
+        n: b"".join(bundles[c] for c in range(n * 4, min(n * 4 + 4, len(bundles))))
         for n in range((len(leaves) + 255) // 256)
     } == expected_bundles
     assert (edge.size, edge.root) == (len(leaves), merkle.root_hash(leaves))

@@ -1,7 +1,7 @@
-"""Store the log's entries in chunks of 16 (``ledger_bundles``), not in whole bundles of 256.
+"""Store the log's entries in chunks of 64 (``ledger_bundles``), not in whole bundles of 256.
 
 An append rewrote the partial last bundle whole, up to 255 entries, in every transaction; it now
-rewrites at most the partial last chunk (15 entries). Bundles already stored are split in place
+rewrites at most the partial last chunk (63 entries). Bundles already stored are split in place
 (:func:`accord.ledger.store.chunk_bundles`); the entries and every hash stay as they are. The
 downgrade joins the chunks back into bundles.
 
