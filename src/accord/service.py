@@ -232,8 +232,9 @@ class Service:
         self._engine_key: tuple[tuple[str, int], ...] | None = None
         self._engine: Any = None
         self._token_touch: dict[int, datetime] = {}
-        #: sha256(token) → (principal, token id, monotonic expiry); see TOKEN_CACHE_SECONDS.
-        self._tokens: dict[str, tuple[Principal, int, float]] = {}
+        #: sha256(token) → (principal, token id, monotonic expiry, monotonic time from which a use
+        #: starts a background check); see TOKEN_CACHE_SECONDS and TOKEN_REFRESH_AHEAD_SECONDS.
+        self._tokens: dict[str, tuple[Principal, int, float, float]] = {}
         self._tokens_lock = threading.Lock()
         #: Digests of the tokens being checked again in the background (one check per token).
         self._refreshing: set[str] = set()
@@ -383,17 +384,13 @@ class Service:
         hit = self._tokens.get(digest)
         if hit is None:
             return None
-        principal, token_id, expires = hit
+        principal, _token_id, expires, refresh_at = hit
         now = time.monotonic()
         if now >= expires:
             return None
-        if now >= expires - TOKEN_REFRESH_AHEAD_SECONDS or self._touch_due(token_id):
+        if now >= refresh_at:
             self._refresh_soon(raw, digest)
         return principal
-
-    def _touch_due(self, token_id: int) -> bool:
-        last = self._token_touch.get(token_id)
-        return last is None or utcnow() - last > timedelta(seconds=TOKEN_TOUCH_SECONDS)
 
     def _refresh_soon(self, raw: str, digest: str) -> None:
         """Check a cached token against the database in a background thread, once at a time."""
@@ -447,7 +444,7 @@ class Service:
         now = utcnow()
         last = self._token_touch.get(token_id)
         if last is None or now - last > timedelta(seconds=TOKEN_TOUCH_SECONDS):
-            self._token_touch[token_id] = now
+            self._token_touch[token_id] = last = now
             with self.db.write() as session:
                 stored = session.get(ApiToken, token_id)
                 if stored is not None:
@@ -457,10 +454,16 @@ class Service:
             if generation == self._accounts_generation:
                 if len(self._tokens) >= TOKEN_CACHE_SIZE:
                     self._tokens.clear()
+                expires = time.monotonic() + TOKEN_CACHE_SECONDS
+                # Checked again in the background from shortly before the entry expires, or once
+                # its last_used_at is due a write, whichever comes first.
+                touch_in = TOKEN_TOUCH_SECONDS - (utcnow() - last).total_seconds()
+                refresh_at = min(expires - TOKEN_REFRESH_AHEAD_SECONDS, time.monotonic() + touch_in)
                 self._tokens[accounts.token_digest(raw)] = (
                     principal,
                     token_id,
-                    time.monotonic() + TOKEN_CACHE_SECONDS,
+                    expires,
+                    refresh_at,
                 )
         return principal
 
@@ -944,9 +947,10 @@ class Service:
             # be an escaped backslash before "u0000": the walk below tells, and names the field).
             _no_nul(transfer_json, "")
         digest = _digest(decision_id, transfer_bytes, decision_bytes)
-        outcome = str(decision_dict.get("outcome"))
-        as_of_value = date.fromisoformat(str(decision_dict.get("as_of")))
-        packs = _packs_applied(decision_dict)
+        # From the decision itself: the same values its dict holds, without walking the dict.
+        outcome = str(decision.outcome)
+        as_of_value: date = decision.as_of
+        packs = sorted({status.id for status in decision.packs if status.applied})
         entry = {
             "schema": ENTRY_SCHEMA,
             "type": "decision",

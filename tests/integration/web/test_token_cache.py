@@ -74,8 +74,8 @@ def test_revocation_by_another_process_applies_when_the_entry_expires(
     # Still within the TTL: this process has not heard of it (this is the documented window).
     assert service.cached_principal(member.token) is not None
     # Once expired, the token is checked against the database again and refused.
-    for key, (principal, tid, _expires) in list(service._tokens.items()):
-        service._tokens[key] = (principal, tid, 0.0)
+    for key, (principal, tid, _expires, _refresh) in list(service._tokens.items()):
+        service._tokens[key] = (principal, tid, 0.0, 0.0)
     assert service.cached_principal(member.token) is None
     assert client.get("/api/v1/me", headers=member.headers).status_code == 401
     assert service_module.TOKEN_CACHE_SECONDS <= 2.0
@@ -85,8 +85,12 @@ def _expire_soon(service: Any, seconds: float) -> None:
     """Make every cached entry expire ``seconds`` from now."""
     import time
 
-    for key, (principal, tid, _expires) in list(service._tokens.items()):
-        service._tokens[key] = (principal, tid, time.monotonic() + seconds)
+    import accord.service as service_module
+
+    ahead = service_module.TOKEN_REFRESH_AHEAD_SECONDS
+    for key, (principal, tid, _expires, _refresh) in list(service._tokens.items()):
+        expires = time.monotonic() + seconds
+        service._tokens[key] = (principal, tid, expires, expires - ahead)
 
 
 def _wait_for_refreshes(service: Any) -> None:
@@ -112,7 +116,7 @@ def test_an_entry_near_its_expiry_is_renewed_in_the_background(
     _expire_soon(service, service_module.TOKEN_REFRESH_AHEAD_SECONDS / 2)
     assert service.cached_principal(member.token) is not None  # still answers…
     _wait_for_refreshes(service)
-    (_principal, _tid, expires) = next(iter(service._tokens.values()))
+    (_principal, _tid, expires, _refresh) = next(iter(service._tokens.values()))
     # …and was renewed for a whole TTL from the check.
     assert expires - time.monotonic() > service_module.TOKEN_CACHE_SECONDS / 2
 
@@ -160,3 +164,28 @@ def test_one_background_check_per_token_at_a_time(
     release.set()
     _wait_for_refreshes(service)
     assert checks == [member.token]
+
+
+def test_a_cached_token_due_a_last_use_write_gets_it_in_the_background(
+    client: Client, world: World, service: Any
+) -> None:
+    """``last_used_at`` is written once a minute for a token in use, by the background check,
+    while the cache keeps answering."""
+    from datetime import timedelta
+
+    from accord.storage.models import ApiToken, utcnow
+
+    member = world["member_a"]
+    assert _decide(client, member.headers) == 201
+    key, (principal, token_id, expires, _refresh) = next(iter(service._tokens.items()))
+    long_ago = utcnow() - timedelta(minutes=5)
+    service._token_touch[token_id] = long_ago
+    service._tokens[key] = (principal, token_id, expires, 0.0)  # due now
+    assert service.cached_principal(member.token) is not None
+    _wait_for_refreshes(service)
+    with service.db.read() as session:
+        stored = session.get(ApiToken, token_id)
+        assert stored is not None
+        assert stored.last_used_at is not None
+        last = stored.last_used_at
+    assert last.replace(tzinfo=None) > long_ago.replace(tzinfo=None) + timedelta(minutes=4)
