@@ -53,6 +53,10 @@ def _sqlite_engine(url: str, *, begin: str, pool_size: int, cache_kib: int = 200
         pool_size=pool_size,
         max_overflow=pool_size,
         json_serializer=_json_dumps,
+        # The driver runs in autocommit mode (below): a transaction is only ever the one
+        # SQLAlchemy began and ends itself (commit, or rollback when a connection is closed
+        # inside it), so a returned connection is never inside one; no reset round trip.
+        pool_reset_on_return=None,
     )
 
     @event.listens_for(engine, "connect")
