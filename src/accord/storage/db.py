@@ -10,6 +10,7 @@ head row serialises appends between processes.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -152,6 +153,8 @@ class Database:
         self._read_sessions = sessionmaker(self.read_engine, expire_on_commit=False)
         self._write_sessions = sessionmaker(self.write_engine, expire_on_commit=False)
         self.write_lock = threading.RLock()
+        #: The group commit's connection, kept between its transactions (see write_connection).
+        self._writer: Connection | None = None
         self._depth = 0
         self._process_lock = (
             _ProcessLock(f"{parsed.database}-writer.lock") if self.dialect == "sqlite" else None
@@ -198,18 +201,36 @@ class Database:
     @contextmanager
     def write_connection(self) -> Iterator[Connection]:
         """:meth:`write` as a Core connection, for writers that need no ORM session (the group
-        commit): the same transaction, lock and errors, for less work per transaction."""
+        commit): the same transaction, lock and errors, for less work per transaction. The
+        connection is kept between transactions (only the holder of the write lock uses it);
+        one that failed is dropped, and the next transaction opens another."""
         with self.exclusive():
+            connection = self._writer
+            if connection is None or connection.closed or connection.invalidated:
+                connection = self._writer = self.write_engine.connect()
             try:
-                with self.write_engine.begin() as connection:
+                with connection.begin():
                     yield connection
             except SQLAlchemyError as exc:
+                self._drop_writer()
                 raise StorageError(
                     "the database could not be written", [Diagnostic(str(exc.__class__.__name__))]
                 ) from exc
+            except BaseException:
+                if connection.in_transaction():  # pragma: no cover - begin() rolled it back
+                    self._drop_writer()
+                raise
+
+    def _drop_writer(self) -> None:
+        connection, self._writer = self._writer, None
+        if connection is not None:
+            with contextlib.suppress(SQLAlchemyError):
+                connection.close()
 
     def dispose(self) -> None:
         """Close every pooled connection."""
+        with self.write_lock:
+            self._drop_writer()
         self.read_engine.dispose()
         if self.write_engine is not self.read_engine:
             self.write_engine.dispose()

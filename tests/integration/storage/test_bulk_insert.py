@@ -77,5 +77,9 @@ def test_a_failed_bulk_insert_names_the_table_and_leaves_nothing(db_url: str) ->
             write()
         assert info.value.diagnostics[0].path == "bulk_things"
         assert _stored(db, "dup") == []
+        # The write connection (kept between transactions) was rolled back: the next one works.
+        with db.write_connection() as conn:
+            bulk.run(conn, rows[3:])
+        assert [r[3] for r in _stored(db, "dup")] == [3, 4]
     finally:
         db.dispose()
