@@ -182,7 +182,6 @@ class PendingDecision:
     as_of: date
     packs: list[str]
     entry: dict[str, Any]
-    done: Future[tuple[int, dict[str, Any]]] = field(default_factory=Future)
     #: RFC 8785 bytes of ``transfer_json`` and ``decision`` (computed once, stored as they are).
     transfer_bytes: bytes | None = None
     decision_bytes: bytes | None = None
@@ -191,6 +190,16 @@ class PendingDecision:
     #: The receipt as JSON bytes, when the writer rendered it so (its view then has no
     #: ``"receipt"``: :func:`accord.web.recording.finish` splices these bytes into the answer).
     receipt_json: bytes | None = None
+    _future: Future[tuple[int, dict[str, Any]]] | None = field(default=None, repr=False)
+
+    @property
+    def done(self) -> Future[tuple[int, dict[str, Any]]]:
+        """The outcome of the write: ``(leaf index, view)`` once committed, or the error. Made on
+        first use (a worker that hands its decisions to the sequencer never needs one)."""
+        future = self._future
+        if future is None:
+            future = self._future = Future()
+        return future
 
 
 #: The command line acting with full rights on the local database.

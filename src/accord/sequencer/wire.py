@@ -69,31 +69,29 @@ class FrameReader:
         buffer += data
         out: list[tuple[int, bytes, bytes]] = []
         pos, end = 0, len(buffer)
-        while end - pos >= 4:
-            (length,) = _LENGTH.unpack_from(buffer, pos)
-            if not 6 <= length <= MAX_FRAME:
-                raise WireError(
-                    "malformed frame from the peer",
-                    [Diagnostic("bad frame length", found=str(length), expected="6 to 64 MiB")],
-                )
-            if end - pos - 4 < length:
-                break
-            ident, header_length = _AFTER_LENGTH.unpack_from(buffer, pos + 4)
-            start = pos + 10
-            stop = pos + 4 + length
-            if start + header_length > stop:
-                raise WireError(
-                    "malformed frame from the peer",
-                    [Diagnostic("header longer than its frame", found=str(header_length))],
-                )
-            out.append(
-                (
-                    ident,
-                    bytes(buffer[start : start + header_length]),
-                    bytes(buffer[start + header_length : stop]),
-                )
-            )
-            pos = stop
+        # Slices of a memoryview copy once (a bytearray slice would copy twice); the view is
+        # released before the buffer is trimmed.
+        with memoryview(buffer) as view:
+            while end - pos >= 4:
+                (length,) = _LENGTH.unpack_from(buffer, pos)
+                if not 6 <= length <= MAX_FRAME:
+                    raise WireError(
+                        "malformed frame from the peer",
+                        [Diagnostic("bad frame length", found=str(length), expected="6 to 64 MiB")],
+                    )
+                if end - pos - 4 < length:
+                    break
+                ident, header_length = _AFTER_LENGTH.unpack_from(buffer, pos + 4)
+                start = pos + 10
+                stop = pos + 4 + length
+                if start + header_length > stop:
+                    raise WireError(
+                        "malformed frame from the peer",
+                        [Diagnostic("header longer than its frame", found=str(header_length))],
+                    )
+                cut = start + header_length
+                out.append((ident, bytes(view[start:cut]), bytes(view[cut:stop])))
+                pos = stop
         if pos:
             del buffer[:pos]
         return out
