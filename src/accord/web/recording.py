@@ -22,6 +22,7 @@ from datetime import date
 from typing import Any, Protocol
 
 import anyio.from_thread
+import msgspec
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from accord.errors import AccordError, Diagnostic, InputError, StorageError
@@ -52,6 +53,7 @@ __all__ = [
 
 _log = logging.getLogger("accord.web")
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+_encode = msgspec.json.Encoder().encode
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,10 +163,12 @@ def _render_recorded(view: Mapping[str, Any], pending: PendingDecision) -> bytes
         if receipt is not None and "receipt" not in view:
             view = {**view, "receipt": json.loads(receipt)}
         return render_view(view)
-    head = _dumps({k: v for k, v in view.items() if k not in _SPLICED})
+    # The head's values are strings, integers, None and a list of pack ids: msgspec encodes them
+    # exactly as _dumps does (compact, UTF-8), several times faster.
+    head = _encode({k: v for k, v in view.items() if k not in _SPLICED})
     return b"".join(
         (
-            head[:-1].encode(),
+            head[:-1],
             b',"decision":',
             pending.decision_bytes,
             b',"transfer":',
