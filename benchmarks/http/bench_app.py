@@ -47,8 +47,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--no-sequencer", action="store_true")
+    parser.add_argument("--reserve-sequencer-cpu", action="store_true")
     args = parser.parse_args(argv)
-    os.environ.update(prepare_workers(Settings.from_env()))
+    settings = Settings.from_env()
+    os.environ.update(prepare_workers(settings))
     here = str(Path(__file__).resolve().parent)
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [here, os.environ.get("PYTHONPATH")]))
     sys.path.insert(0, here)
@@ -60,6 +62,7 @@ def main(argv: list[str] | None = None) -> None:
         sequencer=not args.no_sequencer,
         log_level="warning",
         access_log=False,
+        reserve_sequencer_cpu=args.reserve_sequencer_cpu or settings.reserve_sequencer_cpu,
     )
 
 

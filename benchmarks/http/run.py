@@ -130,13 +130,24 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+#: ``taskset`` prefix for the load generator (``--client-cpus``); empty: the scheduler places it.
+_CLIENT_CPUS: list[str] = []
+
+
 def start_server(
-    env: dict[str, str], port: int, log: Path, workers: int = 1, sequencer: bool = True
+    env: dict[str, str],
+    port: int,
+    log: Path,
+    workers: int = 1,
+    sequencer: bool = True,
+    reserve_sequencer_cpu: bool = False,
 ) -> subprocess.Popen[bytes]:
     cmd = [sys.executable, str(HERE / "bench_app.py"), "--port", str(port),
            "--workers", str(workers)]  # fmt: skip
     if not sequencer:
         cmd.append("--no-sequencer")
+    if reserve_sequencer_cpu:
+        cmd.append("--reserve-sequencer-cpu")
     process = subprocess.Popen(cmd, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -227,8 +238,8 @@ def wrk_load(
     script = folder / "post.lua"
     script.write_text(_WRK_SCRIPT % {"bodies": body_file, "auth": auth}, encoding="utf-8")
     out = subprocess.run(
-        ["wrk", "-t1", f"-c{concurrency}", f"-d{seconds}s", "--latency", "--timeout", "30s",
-         "-s", str(script), url],
+        [*_CLIENT_CPUS, "wrk", "-t1", f"-c{concurrency}", f"-d{seconds}s", "--latency",
+         "--timeout", "30s", "-s", str(script), url],
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
     result = Result(name=url, seconds=float(seconds))
@@ -519,6 +530,7 @@ def measure(
     py_spy: bool = False,
     spy_out: Path | None = None,
     stub_sequencer: bool = False,
+    reserve_sequencer_cpu: bool = False,
 ) -> Session:
     """Seed a database, start a server, load it in alternating rounds, stop it, check it."""
     session = Session(label=label)
@@ -536,7 +548,9 @@ def measure(
                 time.sleep(0.05)
             env = {**env, "ACCORD_SEQUENCER_SOCKET": str(path)}
             sequencer = False  # the workers talk to the stub instead
-        server = start_server(env, port, folder / "server.log", workers, sequencer)
+        server = start_server(
+            env, port, folder / "server.log", workers, sequencer, reserve_sequencer_cpu
+        )
         base = f"http://127.0.0.1:{port}"
         auth = {"Authorization": f"Bearer {token}"}
         plain = {"Content-Type": "application/json"}
@@ -606,7 +620,11 @@ def measure(
 def _sequencer_label(args: argparse.Namespace) -> str:
     if args.stub_sequencer:
         return "+ a stub sequencer that writes nothing (not a product figure)"
-    return "(no sequencer)" if args.no_sequencer else "+ the sequencer process"
+    if args.no_sequencer:
+        return "(no sequencer)"
+    placed = ", on a CPU of its own" if args.reserve_sequencer_cpu else ""
+    client = f"; client on CPU {args.client_cpus}" if args.client_cpus else ""
+    return f"+ the sequencer process{placed}{client}"
 
 
 def _median(results: list[Result], attr: str) -> float:
@@ -626,6 +644,16 @@ def main(argv: list[str] | None = None) -> int:
         "--no-sequencer",
         action="store_true",
         help="record in the web process (`accord serve --no-sequencer`)",
+    )
+    parser.add_argument(
+        "--reserve-sequencer-cpu",
+        action="store_true",
+        help="bind the sequencer to a CPU of its own (`accord serve --reserve-sequencer-cpu`)",
+    )
+    parser.add_argument(
+        "--client-cpus",
+        default=None,
+        help="run the load generator on these CPUs (taskset list, e.g. 1)",
     )
     parser.add_argument("--requests", type=int, default=None, help="per endpoint (httpx)")
     parser.add_argument("--seconds", type=int, default=None, help="per endpoint (wrk)")
@@ -657,6 +685,10 @@ def main(argv: list[str] | None = None) -> int:
         help="keep py-spy's raw collapsed stacks in this file",
     )
     args = parser.parse_args(argv)
+    if args.client_cpus:
+        if shutil.which("taskset") is None:
+            raise SystemExit("--client-cpus needs taskset (util-linux)")
+        _CLIENT_CPUS[:] = ["taskset", "-c", args.client_cpus]
 
     if args.profile:
         profile(args.profile, args.profile_dir)
@@ -676,6 +708,7 @@ def main(argv: list[str] | None = None) -> int:
         "concurrency": args.concurrency,
         "workers": args.workers,
         "sequencer": not args.no_sequencer,
+        "reserve_sequencer_cpu": args.reserve_sequencer_cpu,
     }
     load_before = os.getloadavg()[0]
     product = measure(

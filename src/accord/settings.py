@@ -26,6 +26,7 @@ ENV_VARS: dict[str, str] = {
     "ACCORD_SESSION_MAX_AGE": "session_max_age",
     "ACCORD_SEQUENCER_SOCKET": "sequencer_socket",
     "ACCORD_WARM_START": "warm_start",
+    "ACCORD_RESERVE_SEQUENCER_CPU": "reserve_sequencer_cpu",
 }
 
 DEFAULT_DB_FILE = "accord.db"
@@ -93,6 +94,9 @@ class Settings:
     #: collector's sight (``gc.freeze``), so that its full collections stop rescanning objects
     #: that live as long as the process. ``accord serve`` sets it for its workers.
     warm_start: bool = False
+    #: ``accord serve``: bind the sequencer to a CPU of its own and the web workers to the others
+    #: (:mod:`accord.placement`); off by default.
+    reserve_sequencer_cpu: bool = False
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Settings:
@@ -105,7 +109,7 @@ class Settings:
                 continue
             if attr in {"max_body_bytes", "session_max_age"}:
                 values[attr] = _parse_int(name, raw)
-            elif attr in {"secure_cookies", "warm_start"}:
+            elif attr in {"secure_cookies", "warm_start", "reserve_sequencer_cpu"}:
                 values[attr] = _parse_bool(name, raw)
             elif attr == "database_url":
                 values[attr] = database_url_for(raw)

@@ -110,6 +110,7 @@ def serve_workers(
     sequencer: bool = True,
     log_level: str = "info",
     access_log: bool = True,
+    reserve_sequencer_cpu: bool = False,
 ) -> None:
     """Serve the app made by ``factory`` (``module:function``, called in each process; settings
     from ``ACCORD_*``) with ``workers`` uvicorn processes on one socket.
@@ -118,14 +119,27 @@ def serve_workers(
     records every API decision and the workers forward to it. Without, every process has its own
     group-commit writer; they share the database: SQLite serialises their write transactions
     (``BEGIN IMMEDIATE``, WAL), PostgreSQL the log's head row, and each process's log writer
-    reloads the tree's right edge when another process appended."""
-    if sequencer:
-        from accord.sequencer.process import SequencerProcess
+    reloads the tree's right edge when another process appended.
 
+    ``reserve_sequencer_cpu``: bind the sequencer to a CPU of its own and the web workers to the
+    others (:mod:`accord.placement`)."""
+    if sequencer:
+        from accord import placement
+        from accord.sequencer.process import SEQUENCER_CPU_ENV, SequencerProcess
+
+        where = placement.plan(placement.allowed_cpus()) if reserve_sequencer_cpu else None
+        if reserve_sequencer_cpu and where is None:
+            _out.print("note: one CPU only: the sequencer cannot have one of its own")
+        env = dict(os.environ)
+        if where is not None:
+            env[SEQUENCER_CPU_ENV] = str(where.sequencer)
         # uvicorn re-raises the SIGTERM it handled once it has shut down: exit through the
         # `with` below then, so that the sequencer commits what it accepted and its socket goes.
         signal.signal(signal.SIGTERM, _exit_on_signal)
-        with SequencerProcess(os.environ) as path:
+        with SequencerProcess(env) as path:
+            if where is not None and placement.apply(where.web, "web workers"):
+                cpus = ", ".join(map(str, sorted(where.web)))
+                _out.print(f"sequencer on CPU {where.sequencer}; web workers on CPU {cpus}")
             os.environ["ACCORD_SEQUENCER_SOCKET"] = str(path)
             try:
                 serve_workers(
@@ -207,12 +221,23 @@ def serve(
             "in every web process with its own group-commit writer.",
         ),
     ] = True,
+    reserve_sequencer_cpu: Annotated[
+        bool,
+        typer.Option(
+            "--reserve-sequencer-cpu",
+            help="Bind the sequencer to a CPU of its own and the web workers to the others "
+            "(also ACCORD_RESERVE_SEQUENCER_CPU=1; see docs/service.md).",
+        ),
+    ] = False,
 ) -> None:
     """Migrate the database and serve the web app and the API (uvicorn)."""
     from accord.settings import Settings
     from accord.web.app import create_app
 
     settings = Settings.from_env(database_url=db)
+    reserve = reserve_sequencer_cpu or settings.reserve_sequencer_cpu
+    if reserve and not sequencer:
+        _out.print("note: --reserve-sequencer-cpu has no effect with --no-sequencer")
     _out.print(f"Accord on http://{host}:{port}/  (API docs: /docs, OpenAPI: /openapi.json)")
     if not os.environ.get("ACCORD_SECRET_KEY"):
         _out.print("note: ACCORD_SECRET_KEY is not set, so browser sessions end when this stops")
@@ -221,7 +246,12 @@ def serve(
         return
     os.environ.update(prepare_workers(settings))
     serve_workers(
-        "accord.web.app:create_app", host=host, port=port, workers=workers, sequencer=sequencer
+        "accord.web.app:create_app",
+        host=host,
+        port=port,
+        workers=workers,
+        sequencer=sequencer,
+        reserve_sequencer_cpu=reserve,
     )
 
 

@@ -16,13 +16,16 @@ from pathlib import Path
 
 from accord.errors import Diagnostic, StorageError
 
-__all__ = ["SequencerProcess"]
+__all__ = ["SEQUENCER_CPU_ENV", "SequencerProcess"]
 
 _log = logging.getLogger("accord.sequencer")
 #: Seconds to wait for a (re)started sequencer to accept connections.
 START_TIMEOUT = 60.0
 #: Seconds a stopping sequencer gets to commit what it accepted before it is killed.
 STOP_TIMEOUT = 60.0
+#: Set in the sequencer's environment by ``accord serve --reserve-sequencer-cpu``: the CPU it
+#: binds itself to (:mod:`accord.placement`).
+SEQUENCER_CPU_ENV = "ACCORD_SEQUENCER_CPU"
 
 
 def _accepts(path: Path) -> bool:

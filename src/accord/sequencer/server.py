@@ -24,7 +24,9 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
+from accord import placement
 from accord.errors import AccordError
+from accord.sequencer.process import SEQUENCER_CPU_ENV
 from accord.sequencer.wire import FrameProtocol, WireError, answer_header, frame, parse_request
 from accord.service import MAX_BATCH, PendingDecision, Service
 from accord.settings import Settings
@@ -191,6 +193,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--parent", type=int, default=None, help="exit when this process exits")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="accord sequencer: %(levelname)s %(message)s")
+    cpu = os.environ.get(SEQUENCER_CPU_ENV, "").strip()
+    if cpu.isdigit() and placement.apply({int(cpu)}, "sequencer"):
+        _log.info("bound to CPU %s", cpu)
     try:
         service = Service(Settings.from_env(), migrate=False)
     except AccordError as exc:
