@@ -55,15 +55,11 @@ def test_disabling_a_user_refuses_its_token_at_once(
     assert _decide(client, member.headers) == 401
 
 
-def test_revocation_by_another_process_applies_when_the_entry_expires(
-    client: Client, world: World, service: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Another process (another worker, ``accord tokens revoke``) cannot empty this cache: the
-    revocation holds once the cached entry is older than TOKEN_CACHE_SECONDS."""
-    import accord.service as service_module
+def _revoke_elsewhere(client: Client, member: Any, settings: Any) -> None:
+    """Use ``member``'s token once (so it is cached here), then revoke it through another
+    service on the same database, as another process would."""
     from accord.service import OPERATOR, Service
 
-    member = world["member_a"]
     assert client.get("/api/v1/me", headers=member.headers).status_code == 200
     token_id = client.get("/api/v1/tokens", headers=member.headers).json()[0]["id"]
     other = Service(settings, migrate=False)
@@ -71,6 +67,17 @@ def test_revocation_by_another_process_applies_when_the_entry_expires(
         other.revoke_token(OPERATOR, token_id)
     finally:
         other.close()
+
+
+def test_revocation_by_another_process_applies_when_the_entry_expires(
+    client: Client, world: World, service: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process (another worker, ``accord tokens revoke``) cannot empty this cache: the
+    revocation holds once the cached entry is older than TOKEN_CACHE_SECONDS."""
+    import accord.service as service_module
+
+    member = world["member_a"]
+    _revoke_elsewhere(client, member, settings)
     # Still within the TTL: this process has not heard of it (this is the documented window).
     assert service.cached_principal(member.token) is not None
     # Once expired, the token is checked against the database again and refused.
@@ -124,16 +131,8 @@ def test_an_entry_near_its_expiry_is_renewed_in_the_background(
 def test_a_background_check_drops_a_token_revoked_elsewhere(
     client: Client, world: World, service: Any, settings: Any
 ) -> None:
-    from accord.service import OPERATOR, Service
-
     member = world["member_b"]
-    assert client.get("/api/v1/me", headers=member.headers).status_code == 200
-    token_id = client.get("/api/v1/tokens", headers=member.headers).json()[0]["id"]
-    other = Service(settings, migrate=False)
-    try:
-        other.revoke_token(OPERATOR, token_id)
-    finally:
-        other.close()
+    _revoke_elsewhere(client, member, settings)
     _expire_soon(service, 0.05)
     service.cached_principal(member.token)  # within its TTL: answers, and starts the check
     _wait_for_refreshes(service)
