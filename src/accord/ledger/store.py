@@ -197,6 +197,12 @@ def create_tables(engine: Engine | Connection) -> None:
         raise StorageError("cannot create the log tables", [Diagnostic(str(exc))]) from exc
 
 
+def _driver_sql(conn: Connection, sql: str) -> str:
+    """``?``-placeholder SQL rewritten for the connection's driver (for the conversions, which run
+    before any :class:`Ledger` exists; a ledger has :meth:`Ledger._q`)."""
+    return sql if conn.dialect.paramstyle == "qmark" else sql.replace("?", "%s")
+
+
 def _stored_whole(conn: Connection) -> bool:
     """Whether the log's entry bundles are stored whole (up to 256 entries a row), as before
     chunks: then its first row holds more than a chunk's worth. (A log of at most 64 entries is
@@ -223,9 +229,8 @@ def chunk_bundles(conn: Connection) -> int:
     conn.exec_driver_sql("UPDATE ledger_state SET size = size WHERE id = 1")  # the writers' lock
     if not _stored_whole(conn):
         return 0  # another process split them meanwhile
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    upsert = _UPSERT.replace("?", mark).format("ledger_bundles")
-    read = f"SELECT data FROM ledger_bundles WHERE id = {mark}"  # noqa: S608 - a placeholder
+    upsert = _driver_sql(conn, _UPSERT.format("ledger_bundles"))
+    read = _driver_sql(conn, "SELECT data FROM ledger_bundles WHERE id = ?")
     numbers = [
         int(r[0]) for r in conn.exec_driver_sql("SELECT id FROM ledger_bundles ORDER BY id DESC")
     ]
@@ -256,9 +261,10 @@ def join_chunks(conn: Connection) -> int:
     if _stored_whole(conn):
         return 0
     conn.exec_driver_sql("UPDATE ledger_state SET size = size WHERE id = 1")  # the writers' lock
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    upsert = _UPSERT.replace("?", mark).format("ledger_bundles")
-    read = f"SELECT id, data FROM ledger_bundles WHERE id >= {mark} AND id < {mark} ORDER BY id"  # noqa: S608
+    upsert = _driver_sql(conn, _UPSERT.format("ledger_bundles"))
+    read = _driver_sql(
+        conn, "SELECT id, data FROM ledger_bundles WHERE id >= ? AND id < ? ORDER BY id"
+    )
     last = conn.exec_driver_sql("SELECT MAX(id) FROM ledger_bundles").scalar()
     if last is None:
         return 0
@@ -266,7 +272,7 @@ def join_chunks(conn: Connection) -> int:
     for number in range(bundles):
         rows = conn.exec_driver_sql(read, (number * _CHUNKS, (number + 1) * _CHUNKS)).all()
         conn.exec_driver_sql(upsert, [(number, b"".join(bytes(r[1]) for r in rows))])
-    conn.exec_driver_sql(f"DELETE FROM ledger_bundles WHERE id >= {mark}", (bundles,))  # noqa: S608
+    conn.exec_driver_sql(_driver_sql(conn, "DELETE FROM ledger_bundles WHERE id >= ?"), (bundles,))
     return bundles
 
 
@@ -279,8 +285,7 @@ def _upgrade_legacy(conn: Connection) -> None:
         return  # another process converted it meanwhile
     if conn.exec_driver_sql("SELECT 1 FROM ledger_bundles LIMIT 1").first() is not None:
         return  # both layouts hold data: leave the old tables for a person to look at
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    upsert = _UPSERT.replace("?", mark)
+    upsert = _driver_sql(conn, _UPSERT)
     edge = _EMPTY_EDGE
     result = conn.exec_driver_sql("SELECT idx, entry FROM ledger_entries ORDER BY idx")
     for part in result.partitions(8192):
@@ -1267,12 +1272,7 @@ class Ledger:
                     checkpoint = Checkpoint(self.origin, size, root)
                     note = checkpoint.sign(signer)
                     now = datetime.now(UTC).isoformat(timespec="seconds")
-                    self._x(
-                        conn,
-                        "INSERT INTO ledger_checkpoints (size, root, note, created_at) "
-                        "VALUES (?,?,?,?)",
-                        (size, root, note, now),
-                    )
+                    self.store_checkpoint_in(conn, size, root, note, now)
                     stored = self._latest(conn)
             except self._db_errors as exc:
                 raise StorageError("cannot store the checkpoint", [Diagnostic(str(exc))]) from exc
