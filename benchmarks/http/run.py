@@ -99,15 +99,58 @@ def transfer_bodies() -> list[bytes]:
     return bodies
 
 
+#: ``--database-url``: a PostgreSQL server to benchmark on instead of a SQLite file (each run
+#: gets a schema of its own there, dropped afterwards).
+_SERVER_URL: list[str] = []
+
+
+def database_url(folder: Path) -> str:
+    """The run's database: a SQLite file in ``folder``, or its schema on ``--database-url``."""
+    if not _SERVER_URL:
+        return f"sqlite:///{folder / 'accord.db'}"
+    from sqlalchemy.engine import make_url
+
+    url = make_url(_SERVER_URL[0])
+    return url.update_query_dict({"options": f"-csearch_path={_schema(folder)}"}).render_as_string(
+        hide_password=False
+    )
+
+
+def _schema(folder: Path) -> str:
+    return "accord_bench_" + re.sub(r"[^a-z0-9]", "_", folder.name.lower())
+
+
+def _server_admin(statement: str) -> None:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(_SERVER_URL[0])
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text(statement))
+    finally:
+        engine.dispose()
+
+
+def create_database(folder: Path) -> None:
+    if _SERVER_URL:
+        _server_admin(f'CREATE SCHEMA "{_schema(folder)}"')
+
+
+def drop_database(folder: Path) -> None:
+    if _SERVER_URL:
+        _server_admin(f'DROP SCHEMA IF EXISTS "{_schema(folder)}" CASCADE')
+
+
 def seed(folder: Path) -> tuple[dict[str, str], str]:
     """A migrated database with the shipped packs, one organisation, a member and its token."""
     from accord.service import OPERATOR, Service
     from accord.settings import Settings
     from accord.storage.models import Role
 
+    create_database(folder)
     env = {
         **os.environ,
-        "ACCORD_DATABASE_URL": f"sqlite:///{folder / 'accord.db'}",
+        "ACCORD_DATABASE_URL": database_url(folder),
         "ACCORD_LOG_KEY": str(folder / "log.key"),
         "ACCORD_SECRET_KEY": "benchmark",
     }
@@ -297,6 +340,22 @@ def _sequencers(parent: int) -> list[int]:
     return found
 
 
+def _database_servers() -> list[int]:
+    """The local PostgreSQL server's processes (``--database-url``; none for SQLite, whose
+    work is done inside the sequencer)."""
+    if not _SERVER_URL:
+        return []
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
 def _client_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
@@ -306,7 +365,7 @@ def with_cpu(server: int, load: Any, stub: int | None = None) -> Result:
     """Run ``load()`` and attach the CPU each process spent per request (``stub``: the stub
     sequencer's pid, counted as the sequencer)."""
     sequencers = _sequencers(server) + ([stub] if stub is not None else [])
-    processes = {"web": [server], "sequencer": sequencers}
+    processes = {"web": [server], "sequencer": sequencers, "database": _database_servers()}
     before = {k: sum(map(_cpu_seconds, v)) for k, v in processes.items()}
     client = _client_cpu()
     started = time.process_time()
@@ -321,24 +380,42 @@ def with_cpu(server: int, load: Any, stub: int | None = None) -> Result:
 # ---------------------------------------------------------------------------------- checks
 
 
+def _scalars(folder: Path, *queries: str) -> list[Any]:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(database_url(folder))
+    try:
+        with engine.connect() as conn:
+            return [conn.execute(sa.text(q)).scalar_one() for q in queries]
+    finally:
+        engine.dispose()
+
+
 def stored_decisions(folder: Path) -> tuple[int, int]:
     """Decisions stored, and group commits (each commits one signed checkpoint)."""
-    with sqlite3.connect(folder / "accord.db") as conn:
-        decisions = int(conn.execute("SELECT count(*) FROM decisions").fetchone()[0])
-        commits = int(conn.execute("SELECT count(*) FROM ledger_checkpoints").fetchone()[0])
-    return decisions, commits
+    decisions, commits = _scalars(
+        folder, "SELECT count(*) FROM decisions", "SELECT count(*) FROM ledger_checkpoints"
+    )
+    return int(decisions), int(commits)
 
 
 def durability_settings(folder: Path) -> str:
+    """How the run's database makes a commit durable, as it reports it."""
+    if _SERVER_URL:
+        fsync, commit, version = _scalars(
+            folder, "SHOW fsync", "SHOW synchronous_commit", "SHOW server_version"
+        )
+        return f"PostgreSQL {version}, fsync={fsync}, synchronous_commit={commit}"
     with sqlite3.connect(folder / "accord.db") as conn:
-        return str(conn.execute("PRAGMA journal_mode").fetchone()[0])
+        journal = conn.execute("PRAGMA journal_mode").fetchone()[0]
+    return f"SQLite journal_mode={journal}, synchronous=FULL"
 
 
 def verify_log(folder: Path) -> bool:
     from accord.cli import main as accord
 
     with contextlib.redirect_stdout(io.StringIO()):
-        return accord(["log", "verify", "--db", str(folder / "accord.db")]) == 0
+        return accord(["log", "verify", "--db", database_url(folder)]) == 0
 
 
 # ---------------------------------------------------------------------------------- profile
@@ -436,6 +513,7 @@ def profile(n: int, where: Path | None = None) -> None:
         print(stream.getvalue())
         service.close()
     finally:
+        drop_database(folder)
         shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -605,6 +683,7 @@ def measure(
         session.acknowledged = session.stored = 0
         session.log_ok = True
         session.journal = "(not used: stub sequencer)"
+        drop_database(folder)
         shutil.rmtree(folder, ignore_errors=True)
         return session
     try:
@@ -613,6 +692,7 @@ def measure(
         session.log_ok = verify_log(folder)
         session.journal = durability_settings(folder)
     finally:
+        drop_database(folder)
         shutil.rmtree(folder, ignore_errors=True)
     return session
 
@@ -667,6 +747,11 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="where --profile puts its database (e.g. /dev/shm)",
     )
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        help="benchmark on this PostgreSQL server (in a throwaway schema) instead of SQLite",
+    )
     parser.add_argument("--json", type=Path, default=None, help="also write results here")
     parser.add_argument(
         "--py-spy",
@@ -685,6 +770,13 @@ def main(argv: list[str] | None = None) -> int:
         help="keep py-spy's raw collapsed stacks in this file",
     )
     args = parser.parse_args(argv)
+    if args.database_url:
+        if not args.database_url.startswith("postgresql"):
+            raise SystemExit(
+                "--database-url takes a PostgreSQL server, e.g. "
+                "postgresql+psycopg://postgres@127.0.0.1:5432/test (SQLite is the default)"
+            )
+        _SERVER_URL[:] = [args.database_url]
     if args.client_cpus:
         if shutil.which("taskset") is None:
             raise SystemExit("--client-cpus needs taskset (util-linux)")
@@ -731,13 +823,13 @@ def main(argv: list[str] | None = None) -> int:
         f"\nHTTP benchmark — {tool}, concurrency {args.concurrency}, {load} per endpoint per "
         f"round, {rounds} round(s), median shown; {args.workers} web worker(s) "
         f"{_sequencer_label(args)}; "
-        f"SQLite journal_mode={product.journal}, "
-        f"synchronous=FULL; {os.cpu_count()} CPUs; load average {load_before:.1f} before, "
+        f"{product.journal}; {os.cpu_count()} CPUs; load average {load_before:.1f} before, "
         f"{os.getloadavg()[0]:.1f} after (1 min)\n"
     )
     print(
         "| endpoint | requests/s | p50 ms | p99 ms | vs trivial | errors "
-        "| CPU µs/request: web, sequencer, client |"
+        "| CPU µs/request: web, sequencer, client"
+        + (", database server |" if _SERVER_URL else " |")
     )
     print("|---|---:|---:|---:|---:|---:|---|")
     summary: dict[str, Any] = {
@@ -755,7 +847,7 @@ def main(argv: list[str] | None = None) -> int:
             "errors": sum(r.errors for r in results),
             "cpu_us": {
                 k: statistics.median(r.cpu_us.get(k, 0.0) for r in results)
-                for k in ("web", "sequencer", "client")
+                for k in ("web", "sequencer", "client", "database")
             },
         }
         cpu = summary[label]["cpu_us"]
@@ -763,7 +855,8 @@ def main(argv: list[str] | None = None) -> int:
             f"| {label} | {rate:,.0f} | {_median(results, 'p50_ms'):.1f} | "
             f"{_median(results, 'p99_ms'):.1f} | {rate / t_rate if t_rate else 0:.0%} | "
             f"{sum(r.errors for r in results)} | "
-            f"{cpu['web']:.0f}, {cpu['sequencer']:.0f}, {cpu['client']:.0f} |"
+            f"{cpu['web']:.0f}, {cpu['sequencer']:.0f}, {cpu['client']:.0f}"
+            + (f", {cpu['database']:.0f} |" if _SERVER_URL else " |")
         )
     paired = bracketed_ratios(product.trivial, product.decisions)
     if len(paired) > 1:

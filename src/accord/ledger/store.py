@@ -329,6 +329,9 @@ _ID_MASK = (1 << _LEVEL_SHIFT) - 1
 _UPSERT = (
     "INSERT INTO {} (id, data) VALUES (?,?) ON CONFLICT (id) DO UPDATE SET data = excluded.data"
 )
+#: Most rows in one multi-row upsert (PostgreSQL; two parameters a row, far below the protocol's
+#: 65,535).
+_ROWS_PER_STATEMENT = 256
 _LOOKUP = "INSERT INTO ledger_lookup (id, leaf_index) VALUES (?,?) ON CONFLICT (id) DO NOTHING"
 _key_of = struct.Struct(">q").unpack_from
 
@@ -605,6 +608,8 @@ class Ledger:
             " RETURNING id"
         )
         self._sql_tiles = self._q(_UPSERT.format("ledger_tiles"))
+        #: (table, rows) → a multi-row upsert, on PostgreSQL (see :meth:`_upsert_rows`)
+        self._multi_upserts: dict[tuple[str, int], str] = {}
         self._sql_head = self._q("UPDATE ledger_state SET size = ?, root = ? WHERE id = 1")
         if create:
             create_tables(engine)
@@ -866,6 +871,29 @@ class Ledger:
             self._edge = cached
         return cached
 
+    def _upsert_rows(
+        self, cur: Any, table: str, sql: str, rows: Sequence[tuple[int, bytes]]
+    ) -> None:
+        """Write ``(id, data)`` rows of ``table`` (``sql``: its one-row upsert, for the driver).
+
+        SQLite steps one prepared statement per row, in process. PostgreSQL gets multi-row
+        upserts (the keys of one batch's rows are distinct, as one statement requires): the
+        server plans and runs one statement instead of one per row.
+        """
+        if self._p == "?":
+            cur.executemany(sql, rows)
+            return
+        for start in range(0, len(rows), _ROWS_PER_STATEMENT):
+            part = rows[start : start + _ROWS_PER_STATEMENT]
+            multi = self._multi_upserts.get((table, len(part)))
+            if multi is None:
+                values = ", ".join(["(%s, %s)"] * len(part))
+                multi = self._multi_upserts[(table, len(part))] = (
+                    f"INSERT INTO {table} (id, data) VALUES {values}"  # noqa: S608 - fixed names
+                    " ON CONFLICT (id) DO UPDATE SET data = excluded.data"
+                )
+            cur.execute(multi, [value for row in part for value in row])
+
     def _append(self, conn: Connection, entries: Sequence[Entry | Mapping[str, Any]]) -> list[int]:
         datas = [
             (e if isinstance(e, Entry) else Entry.from_mapping(e, where=f"#{i}")).to_bytes()
@@ -880,8 +908,8 @@ class Ledger:
         try:
             edge = self._sync(cur)
             new, tile_rows, bundle_rows = _grow(edge, datas)
-            cur.executemany(self._sql_bundles, bundle_rows)
-            cur.executemany(self._sql_tiles, tile_rows)
+            self._upsert_rows(cur, "ledger_bundles", self._sql_bundles, bundle_rows)
+            self._upsert_rows(cur, "ledger_tiles", self._sql_tiles, tile_rows)
             cur.execute(self._sql_head, (new.size, new.root))
         finally:
             cur.close()

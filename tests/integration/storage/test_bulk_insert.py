@@ -83,3 +83,33 @@ def test_a_failed_bulk_insert_names_the_table_and_leaves_nothing(db_url: str) ->
         assert [r[3] for r in _stored(db, "dup")] == [3, 4]
     finally:
         db.dispose()
+
+
+@pytest.mark.parametrize("per_statement", [1, 2, 4, 256])
+def test_rows_split_across_statements_are_all_stored_in_order(
+    db_url: str, per_statement: int
+) -> None:
+    """On PostgreSQL the rows go in multi-row statements of at most ``per_statement`` rows (the
+    last one shorter); every row arrives once, whatever the split."""
+    db = Database(db_url)
+    try:
+        _meta.create_all(db.write_engine)
+        bulk = BulkInsert(_things, _COLUMNS)
+        bulk._per_statement = per_statement
+        with db.write_connection() as conn:
+            bulk.run(conn, _rows("split"))
+            conn.execute(
+                sa.insert(_things), [dict(zip(_COLUMNS, r, strict=True)) for r in _rows("core")]
+            )
+        assert _stored(db, "split") == _stored(db, "core")
+    finally:
+        db.dispose()
+
+
+def test_a_statement_stays_within_the_protocol_parameter_limit() -> None:
+    wide = sa.Table(
+        "bulk_wide", sa.MetaData(), *(sa.Column(f"c{i}", sa.Integer) for i in range(1000))
+    )
+    bulk = BulkInsert(wide, [f"c{i}" for i in range(1000)])
+    assert bulk._per_statement * 1000 <= 65_535
+    assert BulkInsert(_things, _COLUMNS)._per_statement == 256

@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from accord.errors import ConflictError, InputError, IntegrityError, NotFoundError
-from accord.ledger import merkle
+from accord.ledger import merkle, store
 from accord.ledger.checkpoint import Signer
 from accord.ledger.entries import Entry
 from accord.ledger.store import Ledger, create_tables, open_engine
@@ -67,6 +67,23 @@ def test_proofs_match_the_pure_functions(ledger: Ledger) -> None:
             assert c.verify()
     assert ledger.entry(5) == datas[5]
     assert [i for i, _, _ in ledger.entries(10, 13)] == [10, 11, 12]
+
+
+def test_a_batch_of_more_rows_than_one_statement_takes_is_stored_whole(
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL a batch's rows go in multi-row upserts of a bounded size: a batch that
+    needs several (some rewriting rows of the batch before) keeps every entry and hash."""
+    monkeypatch.setattr(store, "_ROWS_PER_STATEMENT", 3)
+    datas = _filled(ledger, [70, 700, 1])  # 11 + 2 chunk rows, 4 leaf-hash rows, …
+    n = len(datas)
+    assert ledger.head() == (n, merkle.root_hash(datas))
+    assert [d for _, _, d in ledger.entries(0, n)] == datas
+    for index in (0, 69, 70, 500, n - 1):
+        assert list(ledger.inclusion_proof(index, n).hashes) == merkle.inclusion_proof(
+            datas, index, n
+        )
+    ledger.verify()  # raises IntegrityError on any difference
 
 
 def test_proofs_from_remembered_rows_stay_right_and_verify_still_reads_the_database(
