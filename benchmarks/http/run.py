@@ -614,6 +614,7 @@ def measure(
     session = Session(label=label)
     folder = Path(tempfile.mkdtemp(prefix="accord-http-bench-"))
     server = None
+    loaded = False
     stub = None
     try:
         env, token = seed(folder)
@@ -669,6 +670,7 @@ def measure(
             # A last trivial round, so that every decision round has a trivial round on each side
             # (see bracketed_ratios).
             session.trivial.append(run(TRIVIAL, {}))
+        loaded = True
     finally:
         if server is not None:
             server.terminate()
@@ -679,6 +681,9 @@ def measure(
         if stub is not None:
             stub.kill()
             stub.wait()
+        if not loaded:  # a failed or interrupted run leaves no database behind
+            drop_database(folder)
+            shutil.rmtree(folder, ignore_errors=True)
     if stub_sequencer:  # nothing was written: there is nothing to check
         session.acknowledged = session.stored = 0
         session.log_ok = True
