@@ -608,7 +608,7 @@ class Ledger:
             " RETURNING id"
         )
         self._sql_tiles = self._q(_UPSERT.format("ledger_tiles"))
-        #: (table, rows) → a multi-row upsert, on PostgreSQL (see :meth:`_upsert_rows`)
+        #: (one-row upsert, rows) → the multi-row upsert, on PostgreSQL (see :meth:`_upsert_rows`)
         self._multi_upserts: dict[tuple[str, int], str] = {}
         self._sql_head = self._q("UPDATE ledger_state SET size = ?, root = ? WHERE id = 1")
         if create:
@@ -871,13 +871,11 @@ class Ledger:
             self._edge = cached
         return cached
 
-    def _upsert_rows(
-        self, cur: Any, table: str, sql: str, rows: Sequence[tuple[int, bytes]]
-    ) -> None:
-        """Write ``(id, data)`` rows of ``table`` (``sql``: its one-row upsert, for the driver).
+    def _upsert_rows(self, cur: Any, sql: str, rows: Sequence[tuple[int, bytes]]) -> None:
+        """Write ``(id, data)`` rows with ``sql``, a one-row ``_UPSERT`` made for the driver.
 
-        SQLite steps one prepared statement per row, in process. PostgreSQL gets multi-row
-        upserts (the keys of one batch's rows are distinct, as one statement requires): the
+        SQLite steps that statement once per row, in process. PostgreSQL gets it with several
+        rows' values (the keys of one batch's rows are distinct, as one statement requires): the
         server plans and runs one statement instead of one per row.
         """
         if self._p == "?":
@@ -885,13 +883,11 @@ class Ledger:
             return
         for start in range(0, len(rows), _ROWS_PER_STATEMENT):
             part = rows[start : start + _ROWS_PER_STATEMENT]
-            multi = self._multi_upserts.get((table, len(part)))
+            multi = self._multi_upserts.get((sql, len(part)))
             if multi is None:
-                values = ", ".join(["(%s, %s)"] * len(part))
-                multi = self._multi_upserts[(table, len(part))] = (
-                    f"INSERT INTO {table} (id, data) VALUES {values}"  # noqa: S608 - fixed names
-                    " ON CONFLICT (id) DO UPDATE SET data = excluded.data"
-                )
+                head, values, tail = sql.partition("(%s,%s)")
+                multi = head + ", ".join([values] * len(part)) + tail
+                self._multi_upserts[(sql, len(part))] = multi
             cur.execute(multi, [value for row in part for value in row])
 
     def _append(self, conn: Connection, entries: Sequence[Entry | Mapping[str, Any]]) -> list[int]:
@@ -908,8 +904,8 @@ class Ledger:
         try:
             edge = self._sync(cur)
             new, tile_rows, bundle_rows = _grow(edge, datas)
-            self._upsert_rows(cur, "ledger_bundles", self._sql_bundles, bundle_rows)
-            self._upsert_rows(cur, "ledger_tiles", self._sql_tiles, tile_rows)
+            self._upsert_rows(cur, self._sql_bundles, bundle_rows)
+            self._upsert_rows(cur, self._sql_tiles, tile_rows)
             cur.execute(self._sql_head, (new.size, new.root))
         finally:
             cur.close()
