@@ -71,10 +71,12 @@ def _fmt_us(times: list[float], cpu: float) -> str:
 def phases(n: int, batch: int) -> None:
     """Where a durable batch of ready entries goes: Accord's append step by step (what
     ``Ledger._append_bytes`` does, timed around each step) beside a bare one-row-per-entry
-    SQLite table as pymerkle keeps it (hash, insert, commit). Same entries, same pragmas."""
+    SQLite table as pymerkle keeps it (hash, insert, commit), and beside the floor of any
+    SQLite layout: one row per batch. Same entries, same pragmas."""
     import hashlib
     import sqlite3
 
+    from accord.ledger._hashing import frame, leaf_hashes, parent_hashes
     from accord.ledger.store import _grow
 
     batches = [[e.to_bytes() for e in _entries(s, min(batch, n - s))] for s in range(0, n, batch)]
@@ -120,6 +122,31 @@ def phases(n: int, batch: int) -> None:
             conn.execute("COMMIT")
             steps.lap("commit")
         steps.report("one row per entry (pymerkle's layout, no tree)", n)
+        conn.close()
+
+        # The floor for any layout that keeps the entries and every tree hash in SQLite: one row
+        # per batch, all its entries in one blob and all the hashes it completes in another (no
+        # row rewritten, no per-entry row; proofs could not read such a layout in O(log n)).
+        conn = sqlite3.connect(Path(tmp) / "floor.db", isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("CREATE TABLE batch (id INTEGER PRIMARY KEY, entries BLOB, hashes BLOB)")
+        steps = _Steps()
+        for number, datas in enumerate(batches):
+            steps.start()
+            level = leaf_hashes(datas)
+            levels = [level]
+            while len(level) > 32:
+                level = parent_hashes(level)
+                levels.append(level)
+            row = (number, frame(datas, 0, len(datas)), b"".join(levels))
+            steps.lap("hash")
+            conn.execute("BEGIN")
+            conn.execute("INSERT INTO batch VALUES (?, ?, ?)", row)
+            steps.lap("insert")
+            conn.execute("COMMIT")
+            steps.lap("commit")
+        steps.report("one row per batch (the floor: entries and hashes, two blobs)", n)
         conn.close()
 
 

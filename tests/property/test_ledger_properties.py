@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accord.errors import AccordError, IntegrityError
-from accord.ledger import merkle
+from accord.ledger import merkle, store
 from accord.ledger.bundle import make_bundle, verify_bundle
 from accord.ledger.checkpoint import Checkpoint, Signer
 from accord.ledger.entries import Entry, canonical_json
@@ -192,7 +192,8 @@ def test_stored_log_matches_the_pure_tree_for_any_batches(
     batches: list[int], data: st.DataObject
 ) -> None:
     """Any sequence of batch sizes (crossing row and bundle boundaries, through a second writer
-    and both append paths) stores exactly the RFC 6962 tree of the entries, and verifies."""
+    and both append paths) stores exactly the RFC 6962 tree of the entries, and verifies; proofs
+    asked between appends, from rows remembered while they were shorter, stay right."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "log.db"
         writers = [Ledger.open(path), Ledger.open(path)]
@@ -206,6 +207,12 @@ def test_stored_log_matches_the_pure_tree_for_any_batches(
                 got = writer.append_encoded([e.to_bytes() for e in new])
             assert got == list(range(len(datas), len(datas) + count))
             datas += [e.to_bytes() for e in new]
+            if data.draw(st.booleans()):  # a proof between appends: its rows are remembered
+                size = data.draw(st.integers(1, len(datas)))
+                index = data.draw(st.integers(0, size - 1))
+                assert list(writers[0].inclusion_proof(index, size).hashes) == (
+                    merkle.inclusion_proof(datas, index, size)
+                )
         log = writers[0]
         n = len(datas)
         assert log.head() == (n, merkle.root_hash(datas))
@@ -259,3 +266,18 @@ def test_any_flipped_bit_in_any_stored_row_fails_verification(
             log.verify()
         assert info.value.diagnostics, f"{table} row {rid}"
         log.close()
+
+
+@given(st.integers(0, 2**48))
+def test_the_hash_rows_kept_for_proofs_stay_within_their_bound(size: int) -> None:
+    """Proofs remember hash rows from a height up that depends on the log's size: however large
+    the log, the complete rows from that height up fit the bound, and one height lower would
+    not have (so the upper rows every proof shares are all kept)."""
+    lowest = store._lowest_kept_height(size)
+
+    def complete_rows(first: int) -> int:
+        return sum(size >> (h + 8) for h in range(first, size.bit_length()))
+
+    assert complete_rows(lowest) <= store._FULL_ROWS_KEPT
+    if lowest:
+        assert complete_rows(lowest - 1) > store._FULL_ROWS_KEPT // 2

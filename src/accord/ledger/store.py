@@ -321,8 +321,24 @@ _CHUNK_SHIFT = 6
 #: theirs. 64 entries of ~150–250 bytes span two to four pages.
 _CHUNK = 1 << _CHUNK_SHIFT
 _CHUNKS = _ROW // _CHUNK  # chunks per bundle
-#: Most complete hash rows a log keeps in memory for proofs (8 KiB each).
+#: Most complete hash rows a log keeps in memory for proofs (8 KiB each), and most rows in all
+#: (the last, partial row of each height besides).
 _FULL_ROWS_KEPT = 4096
+_ROWS_KEPT = _FULL_ROWS_KEPT + 64
+#: Most folded right-edge ranges a log keeps in memory for proofs (a few per tree size).
+_FOLDS_KEPT = 4096
+
+
+def _lowest_kept_height(size: int) -> int:
+    """The lowest height whose complete hash rows proofs keep in memory, for a tree of ``size``.
+
+    A proof reads one row per height, and a random leaf's rows at the lowest heights are almost
+    never read again (a tree of 1M leaves has 3,907 rows at height 0), so remembering them only
+    pushes out the upper rows every proof shares. From this height up, a tree holds fewer than
+    ``2 · 2**11`` = :data:`_FULL_ROWS_KEPT` complete rows, so all of them fit (with the partial
+    last row of each height).
+    """
+    return max(0, size.bit_length() - 19)
 
 
 _ID_MASK = (1 << _LEVEL_SHIFT) - 1
@@ -589,9 +605,14 @@ class Ledger:
         self.origin = origin
         self._lock = threading.RLock()
         self._edge: _Edge | None = None
-        #: Complete hash rows (256 hashes: never rewritten by appends) read for proofs, by id.
-        #: Proofs of random leaves share their upper rows; ``verify`` never reads from here.
-        self._full_rows: dict[int, bytes] = {}
+        #: Hash rows read for proofs, by id, from :func:`_lowest_kept_height` up: complete rows
+        #: (never rewritten) and the last, partial row of each height (appends only lengthen
+        #: it, so what was read stays right for the nodes it holds). Proofs of random leaves
+        #: share their upper rows; ``verify`` never reads from here.
+        self._rows_kept: dict[int, bytes] = {}
+        #: The tree hashes of leaf ranges ``[lo, hi)`` that proofs had to fold from several
+        #: stored nodes: the right edge of a tree size, shared by every proof at that size.
+        self._folds: dict[tuple[int, int], bytes] = {}
         #: The largest committed size this object has read: the log only grows, so a proof for a
         #: size up to this one needs no read of the head to know the tree exists.
         self._seen_size = 0
@@ -727,25 +748,39 @@ class Ledger:
         self, run: _Run, pairs: Iterable[_Pair], *, cached: bool = False
     ) -> dict[_Pair, bytes]:
         """The stored hashes of perfect subtrees ``(level, index)``, in one query. With
-        ``cached``, complete rows read before are taken from memory (proofs only)."""
+        ``cached``, hash rows read before are taken from memory when they already hold the
+        nodes asked for (proofs only)."""
         # (row id, byte offset) of each node: _row_of, inlined (this is the proofs' hot loop).
         where = {
             (level, index): ((level << _LEVEL_SHIFT) | (index >> 8), (index & 255) * 32)
             for level, index in pairs
         }
-        ids = {rid for rid, _ in where.values()}
         if cached:
-            memo = self._full_rows
-            rows = {rid: memo[rid] for rid in ids if rid in memo}
-            fetched = self._read_rows(run, "ledger_tiles", [r for r in ids if r not in rows])
-            if len(memo) > _FULL_ROWS_KEPT:
+            # A committed node never changes: appends only lengthen the last row of a height.
+            # So a remembered row, complete or not, serves every node it is long enough to hold.
+            need: dict[int, int] = {}
+            for rid, off in where.values():
+                if need.get(rid, -1) < off:
+                    need[rid] = off
+            memo = self._rows_kept
+            rows = {}
+            missing = []
+            for rid, off in need.items():
+                data = memo.get(rid)
+                if data is not None and len(data) > off:
+                    rows[rid] = data
+                else:
+                    missing.append(rid)
+            fetched = self._read_rows(run, "ledger_tiles", missing)
+            if len(memo) > _ROWS_KEPT:  # the log grew past what the height bound allows for
                 memo.clear()
+            lowest = _lowest_kept_height(self._seen_size) << _LEVEL_SHIFT
             for rid, data in fetched.items():
-                if len(data) == _ROW_BYTES:
+                if rid >= lowest:
                     memo[rid] = data
             rows.update(fetched)
         else:
-            rows = self._read_rows(run, "ledger_tiles", list(ids))
+            rows = self._read_rows(run, "ledger_tiles", list({rid for rid, _ in where.values()}))
         found: dict[_Pair, bytes] = {}
         for pair, (rid, off) in where.items():
             data = rows.get(rid, b"")
@@ -763,10 +798,14 @@ class Ledger:
     def _fold_ranges(
         self, run: _Run, ranges: Sequence[tuple[int, int]], *, cached: bool = False
     ) -> list[bytes]:
-        """The tree hash of each leaf range, from stored subtree hashes (one batched read)."""
+        """The tree hash of each leaf range, from stored subtree hashes (one batched read).
+
+        With ``cached`` (proofs), the hashes of ranges that needed folding are remembered: they
+        are the right edge of a tree size, the same for every proof at that size."""
         # Most ranges of a proof are one perfect subtree (a power-of-two width, aligned): their
         # hash is stored as it is; only the right edge of a tree needs folding.
-        groups: list[tuple[int, int] | list[tuple[int, int]]] = []
+        folds = self._folds if cached else None
+        groups: list[bytes | tuple[int, int] | list[tuple[int, int]]] = []
         pairs: list[tuple[int, int]] = []
         for lo, hi in ranges:
             width = hi - lo
@@ -775,13 +814,27 @@ class Ledger:
                 pair = (level, lo >> level)
                 groups.append(pair)
                 pairs.append(pair)
+            elif folds is not None and (lo, hi) in folds:
+                groups.append(folds[lo, hi])
             else:
                 group = merkle.range_pairs(lo, hi)
                 groups.append(group)
                 pairs.extend(group)
         hashes = self._read_nodes(run, pairs, cached=cached)
         fold = merkle.fold
-        return [hashes[g] if isinstance(g, tuple) else fold([hashes[p] for p in g]) for g in groups]
+        out: list[bytes] = []
+        for got, span in zip(groups, ranges, strict=True):
+            if isinstance(got, bytes):
+                out.append(got)
+            elif isinstance(got, tuple):
+                out.append(hashes[got])
+            else:
+                out.append(fold([hashes[p] for p in got]))
+                if folds is not None:
+                    if len(folds) >= _FOLDS_KEPT:
+                        folds.clear()
+                    folds[span] = out[-1]
+        return out
 
     def _head(self, run: _Run) -> tuple[int, bytes]:
         rows = run("SELECT size, root FROM ledger_state WHERE id = 1", ())
