@@ -71,8 +71,8 @@ def _fmt_us(times: list[float], cpu: float) -> str:
 def phases(n: int, batch: int) -> None:
     """Where a durable batch of ready entries goes: Accord's append step by step (what
     ``Ledger._append_bytes`` does, timed around each step) beside a bare one-row-per-entry
-    SQLite table as pymerkle keeps it (hash, insert, commit), and beside the floor of any
-    SQLite layout: one row per batch. Same entries, same pragmas."""
+    SQLite table as pymerkle keeps it (hash, insert, commit), beside the floor of any SQLite
+    layout (one row per batch) and beside pymerkle itself. Same entries, same pragmas."""
     import hashlib
     import sqlite3
 
@@ -148,6 +148,19 @@ def phases(n: int, batch: int) -> None:
             steps.lap("commit")
         steps.report("one row per batch (the floor: entries and hashes, two blobs)", n)
         conn.close()
+
+        from pymerkle import SqliteTree
+
+        tree = SqliteTree(str(Path(tmp) / "pymerkle.db"))
+        tree.con.execute("PRAGMA journal_mode=WAL")
+        tree.con.execute("PRAGMA synchronous=FULL")
+        steps = _Steps()
+        for datas in batches:
+            steps.start()
+            tree.append_entries(datas)
+            steps.lap("append_entries")
+        steps.report("pymerkle SqliteTree (the peer, same entries and pragmas)", n)
+        tree.close()
 
 
 class _Steps:
