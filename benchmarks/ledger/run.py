@@ -74,7 +74,6 @@ def phases(n: int, batch: int) -> None:
     SQLite table as pymerkle keeps it (hash, insert, commit), beside the floor of any SQLite
     layout (one row per batch) and beside pymerkle itself. Same entries, same pragmas."""
     import hashlib
-    import sqlite3
 
     from accord.ledger._hashing import frame, leaf_hashes, parent_hashes
     from accord.ledger.store import _grow
@@ -105,49 +104,34 @@ def phases(n: int, batch: int) -> None:
         steps.report("accord", n)
         ledger.close()
 
-        conn = sqlite3.connect(Path(tmp) / "bare.db", isolation_level=None)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=FULL")
-        conn.execute(
-            "CREATE TABLE leaf (id INTEGER PRIMARY KEY AUTOINCREMENT, entry BLOB, hash BLOB)"
+        _time_bare(
+            Path(tmp) / "bare.db",
+            "CREATE TABLE leaf (id INTEGER PRIMARY KEY AUTOINCREMENT, entry BLOB, hash BLOB)",
+            "INSERT INTO leaf (entry, hash) VALUES (?, ?)",
+            batches,
+            lambda _number, datas: [(d, hashlib.sha256(b"\x00" + d).digest()) for d in datas],
+            "one row per entry (pymerkle's layout, no tree)",
         )
-        steps = _Steps()
-        for datas in batches:
-            steps.start()
-            rows = [(d, hashlib.sha256(b"\x00" + d).digest()) for d in datas]
-            steps.lap("hash")
-            conn.execute("BEGIN")
-            conn.executemany("INSERT INTO leaf (entry, hash) VALUES (?, ?)", rows)
-            steps.lap("insert")
-            conn.execute("COMMIT")
-            steps.lap("commit")
-        steps.report("one row per entry (pymerkle's layout, no tree)", n)
-        conn.close()
 
         # The floor for any layout that keeps the entries and every tree hash in SQLite: one row
         # per batch, all its entries in one blob and all the hashes it completes in another (no
         # row rewritten, no per-entry row; proofs could not read such a layout in O(log n)).
-        conn = sqlite3.connect(Path(tmp) / "floor.db", isolation_level=None)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=FULL")
-        conn.execute("CREATE TABLE batch (id INTEGER PRIMARY KEY, entries BLOB, hashes BLOB)")
-        steps = _Steps()
-        for number, datas in enumerate(batches):
-            steps.start()
+        def one_row(number: int, datas: list[bytes]) -> list[tuple[object, ...]]:
             level = leaf_hashes(datas)
             levels = [level]
             while len(level) > 32:
                 level = parent_hashes(level)
                 levels.append(level)
-            row = (number, frame(datas, 0, len(datas)), b"".join(levels))
-            steps.lap("hash")
-            conn.execute("BEGIN")
-            conn.execute("INSERT INTO batch VALUES (?, ?, ?)", row)
-            steps.lap("insert")
-            conn.execute("COMMIT")
-            steps.lap("commit")
-        steps.report("one row per batch (the floor: entries and hashes, two blobs)", n)
-        conn.close()
+            return [(number, frame(datas, 0, len(datas)), b"".join(levels))]
+
+        _time_bare(
+            Path(tmp) / "floor.db",
+            "CREATE TABLE batch (id INTEGER PRIMARY KEY, entries BLOB, hashes BLOB)",
+            "INSERT INTO batch VALUES (?, ?, ?)",
+            batches,
+            one_row,
+            "one row per batch (the floor: entries and hashes, two blobs)",
+        )
 
         from pymerkle import SqliteTree
 
@@ -161,6 +145,36 @@ def phases(n: int, batch: int) -> None:
             steps.lap("append_entries")
         steps.report("pymerkle SqliteTree (the peer, same entries and pragmas)", n)
         tree.close()
+
+
+def _time_bare(
+    path: Path,
+    ddl: str,
+    insert: str,
+    batches: list[list[bytes]],
+    rows_of: Callable[[int, list[bytes]], list[tuple[object, ...]]],
+    title: str,
+) -> None:
+    """Time a bare SQLite table (WAL, ``synchronous=FULL``) fed ``rows_of`` each batch, one
+    transaction per batch: the rows' making ("hash"), their insert and the commit."""
+    import sqlite3
+
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute(ddl)
+    steps = _Steps()
+    for number, datas in enumerate(batches):
+        steps.start()
+        rows = rows_of(number, datas)
+        steps.lap("hash")
+        conn.execute("BEGIN")
+        conn.executemany(insert, rows)
+        steps.lap("insert")
+        conn.execute("COMMIT")
+        steps.lap("commit")
+    steps.report(title, sum(map(len, batches)))
+    conn.close()
 
 
 class _Steps:
