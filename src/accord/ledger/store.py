@@ -57,6 +57,7 @@ from accord.ledger._hashing import frame, leaf_hashes, parent_hashes
 from accord.ledger.checkpoint import Checkpoint, Note, Signer, Verifier
 from accord.ledger.entries import MAX_ENTRY_BYTES, Entry
 from accord.ledger.merkle import EMPTY_ROOT
+from accord.multirow import MultiRow, rows_per_statement
 
 _Run = Callable[[str, Sequence[Any]], list[Any]]
 _Pair = tuple[int, int]
@@ -197,10 +198,15 @@ def create_tables(engine: Engine | Connection) -> None:
         raise StorageError("cannot create the log tables", [Diagnostic(str(exc))]) from exc
 
 
+def _marked(sql: str, mark: str) -> str:
+    """``?``-placeholder SQL for a driver whose placeholder is ``mark`` (``?`` or ``%s``)."""
+    return sql if mark == "?" else sql.replace("?", mark)
+
+
 def _driver_sql(conn: Connection, sql: str) -> str:
     """``?``-placeholder SQL rewritten for the connection's driver (for the conversions, which run
     before any :class:`Ledger` exists; a ledger has :meth:`Ledger._q`)."""
-    return sql if conn.dialect.paramstyle == "qmark" else sql.replace("?", "%s")
+    return _marked(sql, "?" if conn.dialect.paramstyle == "qmark" else "%s")
 
 
 def _stored_whole(conn: Connection) -> bool:
@@ -345,9 +351,8 @@ _ID_MASK = (1 << _LEVEL_SHIFT) - 1
 _UPSERT = (
     "INSERT INTO {} (id, data) VALUES (?,?) ON CONFLICT (id) DO UPDATE SET data = excluded.data"
 )
-#: Most rows in one multi-row upsert (PostgreSQL; two parameters a row, far below the protocol's
-#: 65,535).
-_ROWS_PER_STATEMENT = 256
+#: Most rows in one multi-row upsert (PostgreSQL; two parameters a row).
+_ROWS_PER_STATEMENT = rows_per_statement(2)
 _LOOKUP = "INSERT INTO ledger_lookup (id, leaf_index) VALUES (?,?) ON CONFLICT (id) DO NOTHING"
 _key_of = struct.Struct(">q").unpack_from
 
@@ -629,8 +634,8 @@ class Ledger:
             " RETURNING id"
         )
         self._sql_tiles = self._q(_UPSERT.format("ledger_tiles"))
-        #: (one-row upsert, rows) → the multi-row upsert, on PostgreSQL (see :meth:`_upsert_rows`)
-        self._multi_upserts: dict[tuple[str, int], str] = {}
+        #: one-row upsert → its multi-row form, on PostgreSQL (see :meth:`_upsert_rows`)
+        self._multi_upserts: dict[str, MultiRow] = {}
         self._sql_head = self._q("UPDATE ledger_state SET size = ?, root = ? WHERE id = 1")
         if create:
             create_tables(engine)
@@ -656,12 +661,11 @@ class Ledger:
 
     def _q(self, sql: str) -> str:
         """``?``-placeholder SQL rewritten for the driver."""
-        return sql if self._p == "?" else sql.replace("?", self._p)
+        return _marked(sql, self._p)
 
     def _x(self, conn: Connection, sql: str, params: Any = None) -> Any:
         """Run driver-level SQL written with ``?`` placeholders (rewritten for the driver)."""
-        if self._p != "?":
-            sql = sql.replace("?", self._p)
+        sql = _marked(sql, self._p)
         if params is None:
             return conn.exec_driver_sql(sql)
         return conn.exec_driver_sql(sql, params)
@@ -704,12 +708,12 @@ class Ledger:
             raise StorageError(
                 "cannot connect to the log database", [Diagnostic(str(exc))]
             ) from exc
-        convert = self._p != "?"
+        mark = self._p
         try:
             cur = raw.cursor()
 
             def run(sql: str, params: Sequence[Any]) -> list[Any]:
-                cur.execute(sql.replace("?", self._p) if convert else sql, tuple(params))
+                cur.execute(_marked(sql, mark), tuple(params))
                 return list(cur.fetchall())
 
             yield run
@@ -934,14 +938,10 @@ class Ledger:
         if self._p == "?":
             cur.executemany(sql, rows)
             return
-        for start in range(0, len(rows), _ROWS_PER_STATEMENT):
-            part = rows[start : start + _ROWS_PER_STATEMENT]
-            multi = self._multi_upserts.get((sql, len(part)))
-            if multi is None:
-                head, values, tail = sql.partition("(%s,%s)")
-                multi = head + ", ".join([values] * len(part)) + tail
-                self._multi_upserts[(sql, len(part))] = multi
-            cur.execute(multi, [value for row in part for value in row])
+        multi = self._multi_upserts.get(sql)
+        if multi is None:
+            multi = self._multi_upserts[sql] = MultiRow(sql, "(%s,%s)")
+        multi.execute(cur, rows, _ROWS_PER_STATEMENT)
 
     def _append(self, conn: Connection, entries: Sequence[Entry | Mapping[str, Any]]) -> list[int]:
         datas = [

@@ -6,8 +6,8 @@ row in Python; recording a batch of decisions spent more time there than in the 
 value exactly as SQLAlchemy would (the column type's bind processor for the connection's dialect),
 so what is stored is the same on SQLite and PostgreSQL.
 
-On PostgreSQL the rows go in multi-row ``INSERT … VALUES (…), (…)`` statements (up to
-:data:`ROWS_PER_STATEMENT` rows each, within the protocol's 65,535 parameters): the server plans
+On PostgreSQL the rows go in multi-row ``INSERT … VALUES (…), (…)`` statements
+(:class:`accord.multirow.MultiRow`, within the protocol's 65,535 parameters): the server plans
 and runs one statement instead of one per row, which cut its CPU per recorded decision by about
 15% in group commits of a dozen decisions. SQLite runs an ``executemany`` (one prepared statement
 stepped per row, in process: there is no per-statement round trip to save).
@@ -22,14 +22,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from accord.errors import Diagnostic, StorageError
+from accord.multirow import MultiRow, rows_per_statement
 
 __all__ = ["BulkInsert"]
 
 _Processor = Callable[[Any], Any] | None
-#: Most rows in one multi-row statement (PostgreSQL).
-ROWS_PER_STATEMENT = 256
-#: The wire protocol's limit on parameters per statement.
-_MAX_PARAMETERS = 65_535
 
 
 class BulkInsert:
@@ -46,9 +43,9 @@ class BulkInsert:
         self._name = str(getattr(table, "name", table))
         #: dialect name → (driver SQL, processors in column order)
         self._plans: dict[str, tuple[str, tuple[_Processor, ...]]] = {}
-        #: rows per statement → multi-row SQL (PostgreSQL)
-        self._multi: dict[int, str] = {}
-        self._per_statement = max(1, min(ROWS_PER_STATEMENT, _MAX_PARAMETERS // len(self.columns)))
+        #: one-row driver SQL → its multi-row form (PostgreSQL)
+        self._multi: dict[str, MultiRow] = {}
+        self._per_statement = rows_per_statement(len(self.columns))
 
     def _plan(self, dialect: sa.Dialect) -> tuple[str, tuple[_Processor, ...]]:
         plan = self._plans.get(dialect.name)
@@ -71,14 +68,6 @@ class BulkInsert:
             plan = (sql, processors)
             self._plans[dialect.name] = plan
         return plan
-
-    def _multi_sql(self, sql: str, count: int) -> str:
-        """``sql`` (one row's ``INSERT … VALUES (…)``) for ``count`` rows."""
-        multi = self._multi.get(count)
-        if multi is None:
-            head, _, values = sql.partition(" VALUES ")
-            multi = self._multi[count] = f"{head} VALUES {', '.join([values] * count)}"
-        return multi
 
     def run(self, connection: Connection, rows: Sequence[Sequence[Any]]) -> None:
         """Insert ``rows`` (inside the caller's transaction)."""
@@ -108,12 +97,10 @@ class BulkInsert:
         cursor = connection.connection.cursor()
         try:
             if connection.dialect.name == "postgresql" and len(rows) > 1:
-                step = self._per_statement
-                for start in range(0, len(rows), step):
-                    part = rows[start : start + step]
-                    cursor.execute(
-                        self._multi_sql(sql, len(part)), [v for row in part for v in row]
-                    )
+                multi = self._multi.get(sql)
+                if multi is None:
+                    multi = self._multi[sql] = MultiRow(sql, sql.rpartition(" VALUES ")[2])
+                multi.execute(cursor, rows, self._per_statement)
             else:
                 cursor.executemany(sql, [tuple(r) for r in rows])
         except connection.dialect.loaded_dbapi.Error as exc:
