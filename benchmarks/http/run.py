@@ -136,9 +136,11 @@ def create_database(folder: Path) -> None:
         _server_admin(f'CREATE SCHEMA "{_schema(folder)}"')
 
 
-def drop_database(folder: Path) -> None:
+def discard(folder: Path) -> None:
+    """Remove a run's folder and, on ``--database-url``, its schema."""
     if _SERVER_URL:
         _server_admin(f'DROP SCHEMA IF EXISTS "{_schema(folder)}" CASCADE')
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def seed(folder: Path) -> tuple[dict[str, str], str]:
@@ -513,8 +515,7 @@ def profile(n: int, where: Path | None = None) -> None:
         print(stream.getvalue())
         service.close()
     finally:
-        drop_database(folder)
-        shutil.rmtree(folder, ignore_errors=True)
+        discard(folder)
 
 
 # ---------------------------------------------------------------------------------- main
@@ -682,14 +683,12 @@ def measure(
             stub.kill()
             stub.wait()
         if not loaded:  # a failed or interrupted run leaves no database behind
-            drop_database(folder)
-            shutil.rmtree(folder, ignore_errors=True)
+            discard(folder)
     if stub_sequencer:  # nothing was written: there is nothing to check
         session.acknowledged = session.stored = 0
         session.log_ok = True
         session.journal = "(not used: stub sequencer)"
-        drop_database(folder)
-        shutil.rmtree(folder, ignore_errors=True)
+        discard(folder)
         return session
     try:
         session.acknowledged = sum(r.ok for r in session.decisions) + warm.ok
@@ -697,8 +696,7 @@ def measure(
         session.log_ok = verify_log(folder)
         session.journal = durability_settings(folder)
     finally:
-        drop_database(folder)
-        shutil.rmtree(folder, ignore_errors=True)
+        discard(folder)
     return session
 
 
